@@ -1,0 +1,49 @@
+# riptide — make targets. `make test` is what CI runs (see .ci/run).
+GO        ?= go
+PKGS      ?= ./...
+BIN       ?= bin/riptide
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+GOLANGCI  ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
+
+.PHONY: all build test race lint bench fuzz demo integration tidy-check clean
+
+all: build test lint
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/riptide
+
+test:
+	$(GO) test -count=1 $(PKGS)
+
+race:
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	$(GOLANGCI) run $(PKGS)
+
+# Hot-path benchmarks: decoding, codecs, windowing, scoring, training, generator.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./packet ./codecs ./window ./detect ./loadtest
+
+# Short fuzzing of every decoder of outside bytes (FUZZTIME=30s for longer).
+FUZZTIME ?= 10s
+fuzz:
+	@for t in FuzzDecodeEthernet FuzzDecodeRawIP FuzzDecodeSLL FuzzReader FuzzDNS; do \
+		$(GO) test ./packet -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	@for t in FuzzDecodePacketBatch FuzzDecodeVector FuzzDecodeAnomaly; do \
+		$(GO) test ./codecs -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./window -run '^$$' -fuzz '^FuzzStateUnmarshal$$' -fuzztime $(FUZZTIME)
+
+demo:
+	$(GO) run ./cmd/riptide demo
+
+# Integration tests: multi-process riptide on a standalone broker.
+integration:
+	$(GO) test -count=1 -tags integration ./integration/...
+
+tidy-check:
+	$(GO) mod tidy && git diff --exit-code go.mod go.sum
+
+clean:
+	rm -rf bin

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/packet"
+	"github.com/riptide-nids/riptide/pipeline"
+	"github.com/riptide-nids/riptide/processors/trainer"
+	"github.com/riptide-nids/riptide/producers"
+	"github.com/riptide-nids/riptide/window"
+)
+
+// windowFlags are the windowing and learning settings shared by run, demo
+// and backtest.
+type windowFlags struct {
+	size, grace, learn time.Duration
+}
+
+func (w *windowFlags) register(fs *pflag.FlagSet) {
+	def := window.DefaultConfig()
+	fs.DurationVar(&w.size, "window", def.Size, "window size (tumbling, event time)")
+	fs.DurationVar(&w.grace, "grace", def.Grace, "how long after its end a window accepts late packets")
+	fs.DurationVar(&w.learn, "learn", 15*time.Minute, "learning period (event time) before scoring starts")
+}
+
+func (w *windowFlags) window() (window.Config, error) {
+	c := window.Config{Size: w.size, Grace: w.grace}
+	if err := c.Validate(); err != nil {
+		return c, usageError{err}
+	}
+	if w.learn <= 0 {
+		return c, usagef("--learn %v: must be positive", w.learn)
+	}
+	return c, nil
+}
+
+func captureFiles(args, pcaps []string) []string {
+	return append(append([]string{}, pcaps...), args...)
+}
+
+// maxReorderHeld caps the packets the reorder buffer holds (about 300 MB).
+const maxReorderHeld = 4_000_000
+
+func registerReorder(fs *pflag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "reorder", time.Minute, "put capture packets back in time order across this span (merged captures are often out of order); 0 disables")
+}
+
+func newCaptureCmd(g *globals) *cobra.Command {
+	var pcaps []string
+	var speed string
+	var dryRun bool
+	var interval, reorder time.Duration
+	cmd := &cobra.Command{
+		Use:   "capture --pcap FILE... (--brokers B | --dry-run)",
+		Short: "Decode capture files and produce packet summaries to Kafka",
+		Long: `capture reads pcap and pcapng files (Ethernet, Linux cooked, raw IP, BSD loopback),
+decodes each packet into a summary (addresses, ports, protocol, length, TCP flags,
+ICMP, ARP, DNS) and produces them batched per host to the packets topic, with the
+capture time as record timestamp. Packets that cannot be decoded are counted by
+reason. With --dry-run nothing is produced: it prints one JSON object of counts.`,
+		Example: `  riptide capture --pcap monday.pcap --brokers 127.0.0.1:9092
+  riptide capture --pcap a.pcap --pcap b.pcapng --speed realtime --brokers kafka:9092
+  riptide capture --pcap suspicious.pcap --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := g.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			files := captureFiles(args, pcaps)
+			if len(files) == 0 {
+				return usagef("no capture files: give --pcap FILE")
+			}
+			sp, err := producers.ParseSpeed(speed)
+			if err != nil {
+				return usageError{err}
+			}
+			src, err := producers.OpenFiles(files, log)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if dryRun {
+				return dryRunCapture(ctx, src)
+			}
+			ordered := producers.Reorder(src, reorder, maxReorderHeld)
+			top, err := g.topology()
+			if err != nil {
+				return err
+			}
+			kc, err := g.kafka()
+			if err != nil {
+				return err
+			}
+			cl, err := kclient.NewClient(kc)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			if err := kclient.Ping(ctx, cl, kc.Brokers); err != nil {
+				return err
+			}
+			parts, err := kclient.PartitionCount(ctx, cl, top.Packets.Name)
+			if err != nil {
+				return err
+			}
+			def := window.DefaultConfig()
+			p, err := producers.New(cl, producers.Config{Topic: top.Packets.Name, Partitions: parts, Interval: interval, Speed: sp, FinalWatermark: def.Size + def.Grace})
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			prog := newProgress("capture", 0)
+			err = producers.Replay(ctx, ordered, p, sp, prog.packets)
+			cerr := p.Close(context.WithoutCancel(ctx))
+			prog.done()
+			if err != nil {
+				return err
+			}
+			if cerr != nil {
+				return cerr
+			}
+			st := p.Stats()
+			el := time.Since(start)
+			out := map[string]any{"produced": st, "decode": src.Stats(), "elapsed_s": el.Seconds(),
+				"packets_per_second": float64(st.Packets) / el.Seconds()}
+			if len(src.FileErrors) > 0 {
+				out["file_errors"] = src.FileErrors
+			}
+			return json.NewEncoder(os.Stdout).Encode(out)
+		},
+	}
+	cmd.Flags().StringSliceVar(&pcaps, "pcap", nil, "capture file (pcap or pcapng); repeat or comma-separate for several")
+	cmd.Flags().StringVar(&speed, "speed", "max", "replay pace: max, realtime, or a factor such as 10")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "decode only and print counts as JSON; produce nothing")
+	cmd.Flags().DurationVar(&interval, "batch-interval", time.Second, "event-time span of one record per host")
+	registerReorder(cmd.Flags(), &reorder)
+	return cmd
+}
+
+func dryRunCapture(ctx context.Context, src *producers.Files) error {
+	var s packet.Summary
+	for {
+		if err := src.Next(&s); err != nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	out := struct {
+		packet.Stats
+		FileErrors []string `json:"file_errors,omitempty"`
+	}{src.Stats(), src.FileErrors}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var groups string
+	var wf windowFlags
+	var nu float64
+	cmd := &cobra.Command{
+		Use:   "run --brokers B [--groups windower,trainer,detector]",
+		Short: "Run riptide's processors as Kafka consumer groups",
+		Long: `run starts the selected consumer groups and keeps them running: each is supervised
+and rebuilt with back-off when it fails, and all stop gracefully on SIGINT/SIGTERM.
+Start as many run processes as you like: members of the same group share the
+partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
+		Example: `  riptide run --brokers 127.0.0.1:9092
+  riptide run --brokers kafka:9092 --groups windower --window 10s --grace 2s
+  riptide run --brokers kafka:9092 --groups trainer,detector --learn 30m`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			top, err := g.topology()
+			if err != nil {
+				return err
+			}
+			kc, err := g.kafka()
+			if err != nil {
+				return err
+			}
+			gs, err := pipeline.ParseGroups(groups)
+			if err != nil {
+				return usageError{err}
+			}
+			wc, err := wf.window()
+			if err != nil {
+				return err
+			}
+			tc := trainer.DefaultConfig()
+			tc.Learn = wf.learn
+			tc.Train.Nu = nu
+			parts, err := packetPartitions(cmd.Context(), kc, top.Packets.Name)
+			if err != nil {
+				return err
+			}
+			p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: wc, Trainer: tc, Groups: gs, Partitions: parts}, log)
+			if err != nil {
+				return err
+			}
+			log.Info("starting processors", "groups", groups, "brokers", g.brokers)
+			return p.Run(cmd.Context(), func() { log.Info("all processors ready") })
+		},
+	}
+	cmd.Flags().StringVar(&groups, "groups", "windower,trainer,detector", "groups to run in this process")
+	wf.register(cmd.Flags())
+	cmd.Flags().Float64Var(&nu, "nu", trainer.DefaultConfig().Train.Nu, "one-class SVM nu (upper bound on training outliers)")
+	return cmd
+}
+
+// packetPartitions asks the cluster how many partitions the packets topic has.
+func packetPartitions(ctx context.Context, kc kclient.Config, topic string) (int32, error) {
+	cl, err := kclient.NewClient(kc)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	if err := kclient.Ping(ctx, cl, kc.Brokers); err != nil {
+		return 0, err
+	}
+	n, err := kclient.PartitionCount(ctx, cl, topic)
+	return int32(n), err
+}

@@ -1,0 +1,231 @@
+// Package kclient builds the Kafka clients riptide uses: franz-go clients for
+// producers, administration and tailing, and the sarama configuration goka's
+// processors run with. Both sides partition keys the same way (sarama's FNV-1a
+// hash), so a host's records from any producer meet its state in goka.
+package kclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/riptide-nids/riptide/topology"
+)
+
+// ErrNoBrokers is returned when a Config names no broker.
+var ErrNoBrokers = errors.New("kclient: no brokers given (use --brokers host:port)")
+
+// Config says how to reach a Kafka cluster.
+type Config struct {
+	// Brokers are seed broker addresses (host:port).
+	Brokers []string
+	// ClientID identifies riptide's clients in broker logs and quotas.
+	ClientID string
+	// Replication is the replication factor of topics riptide creates.
+	Replication int
+}
+
+// ParseBrokers splits a comma-separated broker list, dropping blanks.
+func ParseBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return ErrNoBrokers
+	}
+	if c.Replication < 0 {
+		return fmt.Errorf("kclient: replication %d: must be at least 1", c.Replication)
+	}
+	return nil
+}
+
+func (c *Config) clientID() string {
+	if c.ClientID == "" {
+		return "riptide"
+	}
+	return c.ClientID
+}
+
+func (c *Config) replication() int {
+	if c.Replication <= 0 {
+		return 1
+	}
+	return c.Replication
+}
+
+// Partition returns the partition goka (sarama's hash partitioner) assigns to
+// key among n partitions.
+func Partition(key []byte, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write(key)
+	p := int32(h.Sum32()) % int32(n)
+	if p < 0 {
+		p = -p
+	}
+	return int(p)
+}
+
+// gokaPartitioner partitions keyed records like goka and sends keyless
+// records (watermarks) to the partition set on the record.
+type gokaPartitioner struct{}
+
+func (gokaPartitioner) ForTopic(string) kgo.TopicPartitioner { return gokaPartitioner{} }
+
+func (gokaPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
+
+func (gokaPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Key == nil {
+		if int(r.Partition) < n && r.Partition >= 0 {
+			return int(r.Partition)
+		}
+		return 0
+	}
+	return Partition(r.Key, n)
+}
+
+// NewClient returns a franz-go client for the cluster whose partitioner agrees
+// with goka's. Extra options are appended (and win).
+func NewClient(c Config, opts ...kgo.Opt) (*kgo.Client, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	base := []kgo.Opt{
+		kgo.SeedBrokers(c.Brokers...),
+		kgo.ClientID(c.clientID()),
+		kgo.RecordPartitioner(gokaPartitioner{}),
+		kgo.ProducerLinger(20 * time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.Lz4Compression(), kgo.SnappyCompression(), kgo.NoCompression()),
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kclient: %w", err)
+	}
+	return cl, nil
+}
+
+// Ping checks that a broker answers, with a clear error when none does.
+func Ping(ctx context.Context, cl *kgo.Client, brokers []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		return fmt.Errorf("kclient: no broker answers at %s: %w (is Kafka running? try `riptide broker`)", strings.Join(brokers, ","), err)
+	}
+	return nil
+}
+
+// SaramaConfig returns the sarama configuration goka's processors use:
+// goka's defaults (co-partitioning rebalance strategy), a protocol version
+// Kafka 4 accepts, reading new groups from the oldest offset, acks from all
+// in-sync replicas, and the given heartbeat and session timeouts.
+func SaramaConfig(c Config) *sarama.Config {
+	cfg := goka.DefaultConfig()
+	cfg.ClientID = c.clientID()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Group.Heartbeat.Interval = 1 * time.Second
+	cfg.Consumer.Group.Session.Timeout = 10 * time.Second
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Compression = sarama.CompressionLZ4
+	cfg.Producer.Flush.Frequency = 5 * time.Millisecond
+	cfg.Producer.Flush.MaxMessages = 0
+	cfg.Producer.MaxMessageBytes = 4 << 20
+	cfg.Metadata.Retry.Backoff = 200 * time.Millisecond
+	return cfg
+}
+
+// GokaOptions returns the processor options that connect goka to the cluster
+// with SaramaConfig and a topic manager that creates missing group topics with
+// the configured replication factor.
+func GokaOptions(c Config) []goka.ProcessorOption {
+	cfg := SaramaConfig(c)
+	tmc := goka.NewTopicManagerConfig()
+	tmc.Table.Replication = c.replication()
+	tmc.Stream.Replication = c.replication()
+	tmc.Stream.Retention = 7 * 24 * time.Hour
+	return []goka.ProcessorOption{
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tmc)),
+		goka.WithClientID(c.clientID()),
+	}
+}
+
+// CreateTopics creates the given topics with n partitions and the configured
+// replication factor. Topics that already exist with the same partition count
+// are fine; any other failure is returned, naming every topic that failed.
+func CreateTopics(ctx context.Context, cl *kgo.Client, c Config, topics []topology.Topic, partitions int32) ([]string, error) {
+	adm := kadm.NewClient(cl)
+	var created, failed []string
+	for _, t := range topics {
+		cfg := map[string]*string{"cleanup.policy": kadm.StringPtr(t.Cleanup)}
+		if t.Cleanup == topology.CleanupDelete {
+			cfg["retention.ms"] = kadm.StringPtr(fmt.Sprint((7 * 24 * time.Hour).Milliseconds()))
+		}
+		cfg["max.message.bytes"] = kadm.StringPtr(fmt.Sprint(8 << 20))
+		resp, err := adm.CreateTopic(ctx, partitions, int16(c.replication()), cfg, t.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		switch {
+		case err == nil:
+			created = append(created, t.Name)
+		case errors.Is(err, kerr.TopicAlreadyExists):
+			if derr := checkPartitions(ctx, adm, t.Name, partitions); derr != nil {
+				failed = append(failed, derr.Error())
+			}
+		default:
+			failed = append(failed, fmt.Sprintf("%s: %v", t.Name, err))
+		}
+	}
+	if len(failed) > 0 {
+		return created, fmt.Errorf("kclient: create topics: %s", strings.Join(failed, "; "))
+	}
+	return created, nil
+}
+
+func checkPartitions(ctx context.Context, adm *kadm.Client, topic string, want int32) error {
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("%s: exists, but describing it failed: %w", topic, err)
+	}
+	d, ok := td[topic]
+	if !ok {
+		return fmt.Errorf("%s: exists, but the broker does not describe it", topic)
+	}
+	if got := int32(len(d.Partitions)); got != want {
+		return fmt.Errorf("%s: exists with %d partitions, want %d (delete it or pass --partitions %d)", topic, got, want, got)
+	}
+	return nil
+}
+
+// PartitionCount returns the number of partitions of topic.
+func PartitionCount(ctx context.Context, cl *kgo.Client, topic string) (int, error) {
+	adm := kadm.NewClient(cl)
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("kclient: describe %s: %w", topic, err)
+	}
+	d, ok := td[topic]
+	if !ok || d.Err != nil || len(d.Partitions) == 0 {
+		return 0, fmt.Errorf("kclient: topic %s does not exist (run `riptide topics create`)", topic)
+	}
+	return len(d.Partitions), nil
+}

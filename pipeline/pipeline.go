@@ -1,0 +1,152 @@
+// Package pipeline assembles riptide's consumer groups (windower, trainer,
+// detector) into one runnable unit for `riptide run` and `riptide demo`:
+// each selected group runs under a supervisor that rebuilds it after a
+// failure, and all stop together when the context ends.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/lovoo/goka"
+
+	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/processors/detector"
+	"github.com/riptide-nids/riptide/processors/trainer"
+	"github.com/riptide-nids/riptide/processors/windower"
+	"github.com/riptide-nids/riptide/topology"
+	"github.com/riptide-nids/riptide/window"
+)
+
+// Group names accepted by Config.Groups.
+const (
+	GroupWindower = "windower"
+	GroupTrainer  = "trainer"
+	GroupDetector = "detector"
+)
+
+// AllGroups lists every group in pipeline order.
+var AllGroups = []string{GroupWindower, GroupTrainer, GroupDetector}
+
+// Config configures a Pipeline.
+type Config struct {
+	Kafka   kclient.Config
+	Window  window.Config
+	Trainer trainer.Config
+	// Groups selects which groups this process runs (default: all).
+	Groups []string
+	// Partitions is the partition count of the packets topic.
+	Partitions int32
+}
+
+// ParseGroups parses a comma-separated group list.
+func ParseGroups(s string) ([]string, error) {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		if !slices.Contains(AllGroups, g) {
+			return nil, fmt.Errorf("pipeline: unknown group %q (choose from %s)", g, strings.Join(AllGroups, ","))
+		}
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("pipeline: no groups given (choose from %s)", strings.Join(AllGroups, ","))
+	}
+	return out, nil
+}
+
+// Pipeline is a set of running groups.
+type Pipeline struct {
+	cfg      Config
+	top      *topology.Topology
+	log      *slog.Logger
+	Windower *windower.Processor
+	Trainer  *trainer.Processor
+	Detector *detector.Processor
+}
+
+// New builds the selected processors.
+func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Pipeline, error) {
+	if len(cfg.Groups) == 0 {
+		cfg.Groups = AllGroups
+	}
+	if err := cfg.Kafka.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, top: top, log: log}
+	var err error
+	if slices.Contains(cfg.Groups, GroupWindower) {
+		if p.Windower, err = windower.New(top, cfg.Window, cfg.Partitions, log); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(cfg.Groups, GroupTrainer) {
+		tc := cfg.Trainer
+		tc.Window = cfg.Window
+		if p.Trainer, err = trainer.New(top, tc, log); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(cfg.Groups, GroupDetector) {
+		p.Detector = detector.New(top, log)
+	}
+	return p, nil
+}
+
+func (p *Pipeline) runnables() []processors.Runnable {
+	opts := processors.Options(p.cfg.Kafka, p.log)
+	build := func(g *goka.GroupGraph) func() (*goka.Processor, error) {
+		return func() (*goka.Processor, error) { return goka.NewProcessor(p.cfg.Kafka.Brokers, g, opts...) }
+	}
+	var rs []processors.Runnable
+	if p.Windower != nil {
+		rs = append(rs, processors.Runnable{Name: string(p.top.Windower), Build: build(p.Windower.Graph()), Ticker: p.Windower.Ticker})
+	}
+	if p.Trainer != nil {
+		rs = append(rs, processors.Runnable{Name: string(p.top.Trainer), Build: build(p.Trainer.Graph()), Ticker: p.Trainer.Ticker})
+	}
+	if p.Detector != nil {
+		rs = append(rs, processors.Runnable{Name: string(p.top.Detector), Build: build(p.Detector.Graph()), Ticker: p.Detector.Ticker})
+	}
+	return rs
+}
+
+// Run runs the groups until ctx ends. ready, if not nil, is called once when
+// every group is ready for the first time.
+func (p *Pipeline) Run(ctx context.Context, ready func()) error {
+	rs := p.runnables()
+	var wg sync.WaitGroup
+	readies := make([]chan struct{}, len(rs))
+	for i, r := range rs {
+		readies[i] = make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = processors.Supervise(ctx, p.log, r, readies[i])
+		}()
+	}
+	go func() {
+		for _, c := range readies {
+			select {
+			case <-c:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ready != nil {
+			ready()
+		}
+	}()
+	wg.Wait()
+	return nil
+}

@@ -1,0 +1,127 @@
+// Package processors holds what riptide's goka processors share: running a
+// processor under a supervisor that rebuilds it after failures, the common
+// goka options, and dead-letter emission. Each consumer group lives in its
+// own sub-package (windower, trainer, detector) as a thin adapter around the
+// pure core packages.
+package processors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/processors/memstore"
+	"github.com/riptide-nids/riptide/topology"
+)
+
+// Headers of dead-letter records.
+const (
+	HeaderReason = "riptide-reason"
+	HeaderSource = "riptide-source"
+)
+
+// DeadLetter emits raw to the dead-letter topic with the reason, keeping
+// the original key. Processing goes on.
+func DeadLetter(ctx goka.Context, top *topology.Topology, source string, raw []byte, reason error) {
+	ctx.Emit(top.DeadLetter.Stream(), ctx.Key(), raw, goka.WithCtxEmitHeaders(goka.Headers{
+		HeaderReason: []byte(reason.Error()),
+		HeaderSource: []byte(source),
+	}))
+}
+
+// Options returns the goka options every riptide processor runs with:
+// connection settings and fresh in-memory storage (tables are rebuilt from
+// their compacted changelogs on start, so no stale local cache can survive a
+// cluster reset).
+func Options(kc kclient.Config, log *slog.Logger) []goka.ProcessorOption {
+	opts := kclient.GokaOptions(kc)
+	opts = append(opts,
+		goka.WithStorageBuilder(memstore.Builder()),
+		goka.WithLogger(gokaLogger{log}),
+	)
+	return opts
+}
+
+type gokaLogger struct{ l *slog.Logger }
+
+func (g gokaLogger) Print(v ...any)            { g.l.Debug(fmt.Sprint(v...)) }
+func (g gokaLogger) Println(v ...any)          { g.l.Debug(fmt.Sprint(v...)) }
+func (g gokaLogger) Printf(f string, v ...any) { g.l.Debug(fmt.Sprintf(f, v...)) }
+
+// Runnable is a goka processor under construction: Build returns a fresh
+// processor (goka processors run once), and OnReady, if set, is called each
+// time a built processor is ready.
+type Runnable struct {
+	Name  string
+	Build func() (*goka.Processor, error)
+	// Ticker, if set, runs alongside the processor while it runs (e.g. a
+	// visitor that closes idle windows) and stops with it.
+	Ticker func(ctx context.Context, p *goka.Processor)
+}
+
+// Supervise runs r until ctx ends, rebuilding and restarting the processor
+// with exponential back-off (1 s to 30 s) whenever it fails. ready is closed
+// the first time the processor is ready (may be nil). It returns nil when ctx
+// ends.
+func Supervise(ctx context.Context, log *slog.Logger, r Runnable, ready chan<- struct{}) error {
+	backoff := time.Second
+	first := true
+	for {
+		start := time.Now()
+		err := runOnce(ctx, log, r, func() {
+			if first && ready != nil {
+				close(ready)
+			}
+			first = false
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > time.Minute {
+			backoff = time.Second
+		}
+		log.Error("processor failed; restarting", "group", r.Name, "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func runOnce(ctx context.Context, log *slog.Logger, r Runnable, onReady func()) error {
+	p, err := r.Build()
+	if err != nil {
+		return fmt.Errorf("build %s: %w", r.Name, err)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	readyErr := make(chan error, 1)
+	go func() { readyErr <- p.WaitForReadyContext(pctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err == nil && ctx.Err() == nil {
+				err = errors.New("processor stopped without error")
+			}
+			return err
+		case err := <-readyErr:
+			readyErr = nil
+			if err == nil {
+				log.Info("processor ready", "group", r.Name)
+				onReady()
+				if r.Ticker != nil {
+					go r.Ticker(pctx, p)
+				}
+			}
+		}
+	}
+}

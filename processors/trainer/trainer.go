@@ -1,0 +1,343 @@
+// Package trainer is the goka processor that learns the detector's model.
+//
+// Group: <prefix>-trainer. Input: <prefix>.features (key: host address).
+// Loopback: <prefix>-trainer-loop (key: model name, value: feature vector):
+// every vector is re-keyed to the model name so that one partition sees the
+// windows of all hosts. Table: <prefix>-trainer-table (key: model name,
+// value: State, including the trained model once there is one). Detectors
+// read the table with a goka lookup.
+//
+// Learning: the first vector seen starts the learning period (event time).
+// Vectors of windows that start inside it are kept in memory (a bounded
+// reservoir); once a vector arrives that starts two windows after the period
+// ended, the model is trained (detect.Train) and stored in the table, so a
+// restart does not retrain. A restart during the learning period loses the
+// vectors collected so far and learning continues with those that follow.
+package trainer
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/riptide-nids/riptide/codecs"
+	"github.com/riptide-nids/riptide/detect"
+	"github.com/riptide-nids/riptide/learning"
+	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/topology"
+	"github.com/riptide-nids/riptide/window"
+)
+
+// DefaultModel is the name (table key) of the model the detector uses.
+const DefaultModel = "default"
+
+// Config configures the trainer.
+type Config struct {
+	// Learn is the learning period in event time.
+	Learn time.Duration
+	// Window is the windowing configuration: training waits until every
+	// windower partition's watermark has passed the end of the learning
+	// period plus one window and the grace period.
+	Window window.Config
+	// Settle is how long (processing time) training waits after that, for
+	// vectors still in flight between partitions.
+	Settle time.Duration
+	// Train configures the model.
+	Train detect.TrainConfig
+	// MaxSamples bounds the in-memory learning reservoir.
+	MaxSamples int
+	// MinSamples is the fewest windows a model is trained on; with fewer,
+	// learning is extended by another period.
+	MinSamples int
+}
+
+// DefaultConfig returns the default trainer configuration.
+func DefaultConfig() Config {
+	return Config{Learn: 15 * time.Minute, Window: window.DefaultConfig(), Settle: 2 * time.Second,
+		Train: detect.DefaultTrainConfig(), MaxSamples: 100_000, MinSamples: 50}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.Learn <= 0:
+		return fmt.Errorf("trainer: learn %v: must be positive", c.Learn)
+	case c.Settle < 0:
+		return fmt.Errorf("trainer: settle %v: must not be negative", c.Settle)
+	case c.MaxSamples < c.MinSamples || c.MinSamples < 1:
+		return fmt.Errorf("trainer: samples: need 1 <= min (%d) <= max (%d)", c.MinSamples, c.MaxSamples)
+	}
+	if err := c.Window.Validate(); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return c.Train.Validate()
+}
+
+// State is the trainer table's value for one model name.
+type State struct {
+	// LearnStart and LearnEnd bound the learning period (ns since epoch).
+	LearnStart int64 `json:"learn_start"`
+	LearnEnd   int64 `json:"learn_end"`
+	// Version counts trained models; 0 while learning.
+	Version uint64 `json:"version"`
+	// Model is the current model; nil while learning.
+	Model *detect.Model `json:"model,omitempty"`
+}
+
+// ModelVersion names the model ("default-v1").
+func (s *State) ModelVersion() string { return fmt.Sprintf("%s-v%d", DefaultModel, s.Version) }
+
+// Processor is the trainer.
+type Processor struct {
+	top *topology.Topology
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.Mutex
+	learner   *learning.Learner
+	wm        map[int32]int64 // watermark per windower partition
+	parts     int32
+	dueAt     time.Time
+	trained   atomic.Int64
+	forwarded atomic.Int64
+	looped    atomic.Int64
+}
+
+// New returns a trainer.
+func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{}}, nil
+}
+
+// Graph returns the goka group graph.
+func (p *Processor) Graph() *goka.GroupGraph {
+	return goka.DefineGroup(p.top.Trainer,
+		goka.Input(p.top.Features.Stream(), codecs.Bytes{}, p.onVector),
+		goka.Loop(codecs.Bytes{}, p.onLoop),
+		goka.Visitor(visitTrain, p.onVisit),
+		goka.Output(p.top.DeadLetter.Stream(), p.top.DeadLetter.Codec),
+		goka.Persist(NewStateCodec()),
+	)
+}
+
+// Trained returns how many models this instance trained.
+func (p *Processor) Trained() int64 { return p.trained.Load() }
+
+func (p *Processor) onVector(ctx goka.Context, msg any) {
+	p.forwarded.Add(1)
+	ctx.Loopback(DefaultModel, msg)
+}
+
+// Busy reports whether training is due and waiting for in-flight vectors
+// (Settle) or running.
+func (p *Processor) Busy() bool {
+	if !p.mu.TryLock() {
+		return true
+	}
+	defer p.mu.Unlock()
+	return !p.dueAt.IsZero()
+}
+
+// Looped returns how many vectors and watermarks reached the learning
+// partition.
+func (p *Processor) Looped() int64 { return p.looped.Load() }
+
+func (p *Processor) onLoop(ctx goka.Context, msg any) {
+	p.looped.Add(1)
+	raw, _ := msg.([]byte)
+	var v window.Vector
+	if err := codecs.DecodeVector(raw, &v); err != nil {
+		processors.DeadLetter(ctx, p.top, p.top.TrainerLoop(), raw, fmt.Errorf("trainer: %w", err))
+		return
+	}
+	st, _ := ctx.Value().(*State)
+	if st == nil {
+		st = &State{}
+	}
+	if st.Model != nil {
+		return // trained; retraining from feedback lands with the trainer issue
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if part, parts, t, ok := v.Watermark(); ok {
+		if t > p.wm[part] {
+			p.wm[part] = t
+		}
+		p.parts = parts
+		p.maybeTrain(ctx, st)
+		return
+	}
+	if p.learner.Start != st.LearnStart {
+		p.learner.Resume(st.LearnStart, st.LearnEnd) // restarted, or another instance's partition
+	}
+	first := st.LearnStart == 0
+	p.learner.Offer(&v) // when to train is decided by watermarks, below
+	st.LearnStart, st.LearnEnd = p.learner.Start, p.learner.End
+	if first {
+		ctx.SetValue(st)
+		p.log.Info("trainer: learning", "from", time.Unix(0, st.LearnStart).UTC(), "until", time.Unix(0, st.LearnEnd).UTC())
+	}
+	p.maybeTrain(ctx, st)
+}
+
+const visitTrain = "train"
+
+func (p *Processor) onVisit(ctx goka.Context, _ any) {
+	st, _ := ctx.Value().(*State)
+	if st == nil || st.Model != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maybeTrain(ctx, st)
+}
+
+// maybeTrain trains once every windower partition has passed the learning
+// period (plus a window and the grace period) and Settle has elapsed since;
+// p.mu is held.
+func (p *Processor) maybeTrain(ctx goka.Context, st *State) {
+	if st.LearnStart == 0 || p.parts == 0 || int32(len(p.wm)) < p.parts {
+		return
+	}
+	need := st.LearnEnd + int64(p.cfg.Window.Size+p.cfg.Window.Grace)
+	for _, t := range p.wm {
+		if t < need {
+			return
+		}
+	}
+	if p.dueAt.IsZero() {
+		p.dueAt = time.Now()
+	}
+	if time.Since(p.dueAt) < p.cfg.Settle {
+		return
+	}
+	p.dueAt = time.Time{}
+	p.train(ctx, st)
+}
+
+// Ticker lets training happen when no more vectors arrive (the end of a
+// replay): every second it visits the trainer table. Run it while the
+// processor runs.
+func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.mu.Lock()
+			waiting := !p.dueAt.IsZero()
+			p.mu.Unlock()
+			if !waiting {
+				continue
+			}
+			if err := gp.VisitAll(ctx, visitTrain, nil); err != nil && ctx.Err() == nil {
+				p.log.Warn("trainer: visit", "err", err)
+			}
+		}
+	}
+}
+
+// train trains on the learner's samples; p.mu is held.
+func (p *Processor) train(ctx goka.Context, st *State) {
+	X := p.learner.Samples()
+	if len(X) < p.cfg.MinSamples {
+		p.learner.Extend()
+		st.LearnEnd = p.learner.End
+		ctx.SetValue(st)
+		p.log.Warn("trainer: too few windows to learn from; extending the learning period",
+			"windows", len(X), "min", p.cfg.MinSamples, "until", time.Unix(0, st.LearnEnd).UTC())
+		return
+	}
+	start := time.Now()
+	m, err := detect.Train(X, window.Names(), p.cfg.Train)
+	if err != nil {
+		p.learner.Extend()
+		st.LearnEnd = p.learner.End
+		ctx.SetValue(st)
+		p.log.Error("trainer: training failed; extending the learning period", "err", err)
+		return
+	}
+	m.SchemaID = window.SchemaID()
+	m.TrainStart, m.TrainEnd = st.LearnStart, st.LearnEnd
+	st.Version++
+	st.Model = m
+	ctx.SetValue(st)
+	p.trained.Add(1)
+	p.learner.Reset()
+	p.log.Info("trainer: model trained", "version", st.ModelVersion(), "windows", len(X),
+		"support_vectors", len(m.SV), "threshold", m.Threshold, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// StateCodec is the goka codec of the trainer table. Values start with a
+// header carrying the model version, so that decoding the same trained model
+// again (detectors look it up for every window) returns the cached value
+// instead of parsing it.
+type StateCodec struct {
+	cache *atomic.Pointer[cached]
+}
+
+type cached struct {
+	version uint64
+	size    int
+	state   *State
+}
+
+// NewStateCodec returns a codec with its own decode cache.
+func NewStateCodec() StateCodec { return StateCodec{cache: new(atomic.Pointer[cached])} }
+
+var stateMagic = []byte("RTS1")
+
+// ErrBadState is returned when a table value is not a trainer state.
+var ErrBadState = errors.New("trainer: bad state record")
+
+// Encode implements goka.Codec.
+func (c StateCodec) Encode(v any) ([]byte, error) {
+	st, ok := v.(*State)
+	if !ok {
+		return nil, fmt.Errorf("trainer: state codec: got %T, want *trainer.State", v)
+	}
+	var buf bytes.Buffer
+	buf.Write(stateMagic)
+	var ver [8]byte
+	binary.BigEndian.PutUint64(ver[:], st.Version)
+	buf.Write(ver[:])
+	if err := json.NewEncoder(&buf).Encode(st); err != nil {
+		return nil, fmt.Errorf("trainer: state codec: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode implements goka.Codec. The returned state must not be modified by
+// callers that did not decode it themselves (it may be shared).
+func (c StateCodec) Decode(b []byte) (any, error) {
+	if len(b) < len(stateMagic)+8 || !bytes.Equal(b[:len(stateMagic)], stateMagic) {
+		return nil, ErrBadState
+	}
+	ver := binary.BigEndian.Uint64(b[len(stateMagic):])
+	if c.cache != nil && ver > 0 {
+		if hit := c.cache.Load(); hit != nil && hit.version == ver && hit.size == len(b) {
+			return hit.state, nil
+		}
+	}
+	st := new(State)
+	if err := json.Unmarshal(b[len(stateMagic)+8:], st); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	if c.cache != nil && ver > 0 {
+		c.cache.Store(&cached{version: ver, size: len(b), state: st})
+	}
+	return st, nil
+}

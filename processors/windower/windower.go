@@ -1,0 +1,292 @@
+// Package windower is the goka processor that turns packet summaries into
+// per-host feature vectors.
+//
+// Group: <prefix>-windower. Input: <prefix>.packets (key: host address,
+// value: packet batch). Table: <prefix>-windower-table (key: host address,
+// value: the host's open windows, see window.State). Outputs:
+// <prefix>.features (key: host address, one final vector per host and
+// window) and <prefix>.deadletter.
+//
+// Windows follow Kafka Streams semantics: the stream time of a partition is
+// the largest packet time seen on it (keyless watermark records advance it
+// too); a packet whose window has closed is late and counted; a window is
+// closed, and its vector emitted once, when stream time passes its end plus
+// the grace period. Windows of hosts that fall silent are closed by a visitor
+// that runs on a ticker.
+package windower
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/riptide-nids/riptide/codecs"
+	"github.com/riptide-nids/riptide/packet"
+	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/topology"
+	"github.com/riptide-nids/riptide/window"
+)
+
+const visitClose = "close"
+
+// Stats are the windower's counters since start.
+type Stats struct {
+	Records, Packets, Late, Windows, DeadLetters, Replayed, Watermarks int64
+	// Announced counts the watermarks sent downstream on the features topic.
+	Announced int64
+}
+
+// Processor is the windower. Create it with New; it is safe for concurrent use
+// by goka's partition goroutines.
+type Processor struct {
+	top  *topology.Topology
+	cfg  window.Config
+	log  *slog.Logger
+	tick time.Duration
+
+	mu         sync.Mutex
+	streamTime map[int32]int64
+	lastSent   map[int32]int64 // window boundary of the last watermark sent per partition
+	parts      int32
+	visitedAt  int64 // stream-time window boundary of the last visit
+	settled    atomic.Int64
+
+	records, packets, late, windows, dead, replayed, watermarks, announced atomic.Int64
+
+	pool sync.Pool
+}
+
+// New returns a windower for the topology with the window configuration.
+// parts is the partition count of the packets topic; it travels in the
+// watermarks the windower sends downstream so that consumers know when every
+// partition has reached a time.
+func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logger) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("windower: %w", err)
+	}
+	if parts < 1 {
+		return nil, fmt.Errorf("windower: partitions %d: must be at least 1", parts)
+	}
+	p := &Processor{top: top, cfg: cfg, log: log, tick: time.Second, parts: parts,
+		streamTime: make(map[int32]int64), lastSent: make(map[int32]int64)}
+	p.pool.New = func() any { s := make([]packet.Summary, 0, 1024); return &s }
+	return p, nil
+}
+
+// Graph returns the goka group graph.
+func (p *Processor) Graph() *goka.GroupGraph {
+	return goka.DefineGroup(p.top.Windower,
+		goka.Input(p.top.Packets.Stream(), codecs.Bytes{}, p.onPackets),
+		goka.Visitor(visitClose, p.onVisit),
+		goka.Output(p.top.Features.Stream(), p.top.Features.Codec),
+		goka.Output(p.top.DeadLetter.Stream(), p.top.DeadLetter.Codec),
+		goka.Persist(StateCodec{}),
+	)
+}
+
+// Stats returns the counters.
+func (p *Processor) Stats() Stats {
+	return Stats{
+		Records: p.records.Load(), Packets: p.packets.Load(), Late: p.late.Load(),
+		Windows: p.windows.Load(), DeadLetters: p.dead.Load(), Replayed: p.replayed.Load(),
+		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(),
+	}
+}
+
+// advance raises the partition's stream time to ts and returns it.
+func (p *Processor) advance(part int32, ts int64) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ts > p.streamTime[part] {
+		p.streamTime[part] = ts
+	}
+	return p.streamTime[part]
+}
+
+func (p *Processor) current(part int32) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.streamTime[part]
+}
+
+func (p *Processor) onPackets(ctx goka.Context, msg any) {
+	p.records.Add(1)
+	raw, _ := msg.([]byte)
+	key := ctx.Key()
+	if key == "" {
+		p.watermarks.Add(1)
+		p.announce(ctx, p.advance(ctx.Partition(), ctx.Timestamp().UnixNano()))
+		return
+	}
+	host, err := netip.ParseAddr(key)
+	if err != nil {
+		p.dead.Add(1)
+		processors.DeadLetter(ctx, p.top, p.top.Packets.Name, raw, fmt.Errorf("windower: record key %q is not a host address: %w", key, err))
+		return
+	}
+	bufp := p.pool.Get().(*[]packet.Summary)
+	defer p.pool.Put(bufp)
+	sums, err := codecs.DecodePacketBatch(raw, (*bufp)[:0])
+	*bufp = sums
+	if err != nil {
+		p.dead.Add(1)
+		processors.DeadLetter(ctx, p.top, p.top.Packets.Name, raw, fmt.Errorf("windower: %w", err))
+		return
+	}
+	st := p.state(ctx)
+	if ctx.Offset() <= st.LastOffset {
+		p.replayed.Add(1) // applied before a restart; the table already has it
+		return
+	}
+	part := ctx.Partition()
+	var streamTime int64
+	for i := range sums {
+		streamTime = p.advance(part, sums[i].Time)
+		if !st.Add(host, &sums[i], streamTime, p.cfg) {
+			p.late.Add(1)
+		}
+	}
+	p.packets.Add(int64(len(sums)))
+	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) {
+		p.windows.Add(1)
+		ctx.Emit(p.top.Features.Stream(), key, v)
+	})
+	st.LastOffset = ctx.Offset()
+	ctx.SetValue(st)
+	p.announce(ctx, p.current(part))
+}
+
+// announce sends a watermark downstream when the partition's stream time has
+// crossed a window boundary since the last one.
+func (p *Processor) announce(ctx goka.Context, streamTime int64) {
+	part := ctx.Partition()
+	b := streamTime / int64(p.cfg.Size)
+	p.mu.Lock()
+	due := b > p.lastSent[part]
+	if due {
+		p.lastSent[part] = b
+	}
+	p.mu.Unlock()
+	if due {
+		p.announced.Add(1)
+		ctx.Emit(p.top.Features.Stream(), "", window.NewWatermark(part, p.parts, streamTime))
+	}
+}
+
+func (p *Processor) state(ctx goka.Context) *window.State {
+	if v, ok := ctx.Value().(*window.State); ok && v != nil {
+		return v
+	}
+	return &window.State{LastOffset: -1}
+}
+
+func (p *Processor) onVisit(ctx goka.Context, _ any) {
+	st, ok := ctx.Value().(*window.State)
+	if !ok || st == nil || st.Open() == 0 {
+		return
+	}
+	closed := false
+	st.Close(ctx.Key(), p.current(ctx.Partition()), p.cfg, func(v *window.Vector) {
+		closed = true
+		p.windows.Add(1)
+		ctx.Emit(p.top.Features.Stream(), ctx.Key(), v)
+	})
+	if closed {
+		ctx.SetValue(st)
+	}
+}
+
+// closable reports whether the stream time of any partition has passed a
+// window boundary (plus grace) since the last visit.
+func (p *Processor) closable() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	size := int64(p.cfg.Size)
+	var maxB int64
+	for _, t := range p.streamTime {
+		if b := (t - int64(p.cfg.Grace)) / size; b > maxB {
+			maxB = b
+		}
+	}
+	if maxB > p.visitedAt {
+		p.visitedAt = maxB
+		return true
+	}
+	return false
+}
+
+// lowest returns the lowest stream time over the partitions seen.
+func (p *Processor) lowest() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	low := int64(-1)
+	for _, t := range p.streamTime {
+		if low < 0 || t < low {
+			low = t
+		}
+	}
+	return low
+}
+
+// Settled reports whether every window that ends at or before t (minus the
+// grace period) has been closed and emitted by this instance: the stream
+// time of every partition it has seen reached t and a closing visit ran after
+// that. Demos and tests use it to know a replay is fully processed.
+func (p *Processor) Settled(t int64) bool { return p.settled.Load() >= t }
+
+// Ticker closes the windows of silent hosts: every second it visits the
+// table of the partitions this instance owns, when stream time has moved past
+// a window boundary. Run it while the processor runs.
+func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
+	t := time.NewTicker(p.tick)
+	defer t.Stop()
+	p.mu.Lock()
+	p.visitedAt = 0 // a rebuilt processor may own other partitions: visit once
+	p.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			low := p.lowest()
+			if !p.closable() && low <= p.settled.Load() {
+				continue
+			}
+			if err := gp.VisitAll(ctx, visitClose, nil); err != nil {
+				if ctx.Err() == nil {
+					p.log.Warn("windower: closing idle windows", "err", err)
+				}
+				continue
+			}
+			p.settled.Store(low)
+			p.log.Debug("windower: closed idle windows", "stream_time_low", low)
+		}
+	}
+}
+
+// StateCodec is the goka codec of the windower table.
+type StateCodec struct{}
+
+// Encode implements goka.Codec.
+func (StateCodec) Encode(v any) ([]byte, error) {
+	st, ok := v.(*window.State)
+	if !ok {
+		return nil, fmt.Errorf("windower: state codec: got %T, want *window.State", v)
+	}
+	return st.MarshalBinary()
+}
+
+// Decode implements goka.Codec.
+func (StateCodec) Decode(b []byte) (any, error) {
+	st := new(window.State)
+	if err := st.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("windower: state codec: %w", err)
+	}
+	return st, nil
+}

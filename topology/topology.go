@@ -1,0 +1,173 @@
+// Package topology declares every Kafka topic, consumer group and table of
+// riptide in one place: names (under a configurable prefix), partition counts,
+// cleanup policies and the codec of each topic's values. Nothing else in
+// riptide writes a topic name.
+//
+// Keys are host addresses in their canonical text form (netip.Addr.String) on
+// every host-keyed topic; producers must hash them with the goka-compatible
+// partitioner (see package kclient) so that a host's packets, windows and
+// state meet in the same partition.
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/lovoo/goka"
+
+	"github.com/riptide-nids/riptide/codecs"
+)
+
+// DefaultPrefix is the name prefix of every topic and group.
+const DefaultPrefix = "riptide"
+
+// DefaultPartitions is the partition count topics are created with. It caps
+// the number of consumer-group members that can share the work, so it is
+// chosen for the largest deployment rather than the smallest.
+const DefaultPartitions = 12
+
+// Cleanup policies.
+const (
+	CleanupDelete  = "delete"
+	CleanupCompact = "compact"
+)
+
+// ErrBadPrefix is returned by New for a prefix that is not a valid Kafka
+// topic name component.
+var ErrBadPrefix = errors.New("topology: bad prefix")
+
+// Topic describes one Kafka topic.
+type Topic struct {
+	// Name is the full topic name, prefix included.
+	Name string
+	// Cleanup is CleanupDelete or CleanupCompact.
+	Cleanup string
+	// Codec encodes and decodes the topic's record values.
+	Codec goka.Codec
+	// Key and Value document the record key and value.
+	Key, Value string
+	// CreatedBy says who creates the topic: "riptide topics create" or goka
+	// (group tables and loopback topics, which topics create makes up front
+	// too, so that partitions and replication are under the operator's
+	// control).
+	CreatedBy string
+}
+
+// Stream returns the topic as a goka stream name.
+func (t Topic) Stream() goka.Stream { return goka.Stream(t.Name) }
+
+// Table returns the topic as a goka table name.
+func (t Topic) Table() goka.Table { return goka.Table(t.Name) }
+
+// Topology is the complete set of names for one riptide deployment.
+type Topology struct {
+	// Prefix is the common name prefix ("riptide").
+	Prefix string
+
+	// Packets carries batches of packet summaries, one record per host per
+	// short interval, keyed by host; a record without a key is a watermark
+	// that advances the partition's stream time.
+	Packets Topic
+	// Syslog carries raw syslog messages (producers land in a later release).
+	Syslog Topic
+	// Flows carries flow records (producers land in a later release).
+	Flows Topic
+	// Features carries one final feature vector per (host, window).
+	Features Topic
+	// Anomalies carries one JSON anomaly per flagged (host, window).
+	Anomalies Topic
+	// Feedback carries analysts' verdicts on anomalies.
+	Feedback Topic
+	// DeadLetter carries records that could not be processed, with the
+	// reason in the header "riptide-reason" and the source topic in
+	// "riptide-source".
+	DeadLetter Topic
+
+	// Windower turns packets into per-host windows; its table holds each
+	// host's open windows.
+	Windower goka.Group
+	// Trainer learns models from feature vectors; its table holds the model
+	// per model name.
+	Trainer goka.Group
+	// Detector scores feature vectors; its table holds per-host scoring
+	// state (pending windows, last scored window for de-duplication).
+	Detector goka.Group
+}
+
+var prefixRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
+
+// New returns the topology under the given prefix.
+func New(prefix string) (*Topology, error) {
+	if !prefixRE.MatchString(prefix) {
+		return nil, fmt.Errorf("%w %q: use 1-100 characters of [a-zA-Z0-9._-]", ErrBadPrefix, prefix)
+	}
+	stream := func(name, cleanup string, c goka.Codec, key, value string) Topic {
+		return Topic{Name: prefix + "." + name, Cleanup: cleanup, Codec: c, Key: key, Value: value, CreatedBy: "riptide topics create"}
+	}
+	return &Topology{
+		Prefix:     prefix,
+		Packets:    stream("packets", CleanupDelete, codecs.PacketBatch{}, "host address", "packet batch (binary v1)"),
+		Syslog:     stream("syslog", CleanupDelete, codecs.Bytes{}, "host address", "syslog message (raw)"),
+		Flows:      stream("flows", CleanupDelete, codecs.Bytes{}, "host address", "flow record (raw)"),
+		Features:   stream("features", CleanupDelete, codecs.Vector{}, "host address", "feature vector (binary v1)"),
+		Anomalies:  stream("anomalies", CleanupDelete, codecs.AnomalyJSON{}, "host address", "anomaly (JSON)"),
+		Feedback:   stream("feedback", CleanupDelete, codecs.Bytes{}, "anomaly id", "verdict (JSON)"),
+		DeadLetter: stream("deadletter", CleanupDelete, codecs.Bytes{}, "original key", "original value"),
+		Windower:   goka.Group(prefix + "-windower"),
+		Trainer:    goka.Group(prefix + "-trainer"),
+		Detector:   goka.Group(prefix + "-detector"),
+	}, nil
+}
+
+// MustNew is New for prefixes known to be valid (tests, DefaultPrefix).
+func MustNew(prefix string) *Topology {
+	t, err := New(prefix)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Streams returns the topics that `riptide topics create` creates for the
+// data flow, in pipeline order.
+func (t *Topology) Streams() []Topic {
+	return []Topic{t.Packets, t.Syslog, t.Flows, t.Features, t.Anomalies, t.Feedback, t.DeadLetter}
+}
+
+// Groups returns every consumer group.
+func (t *Topology) Groups() []goka.Group {
+	return []goka.Group{t.Windower, t.Trainer, t.Detector}
+}
+
+// GroupTopics returns the group tables (compacted) and loopback topics of
+// every group that has them. Goka would create them on first start; riptide
+// creates them up front with the operator's partitions and replication.
+func (t *Topology) GroupTopics() []Topic {
+	table := func(g goka.Group, value string) Topic {
+		return Topic{Name: string(goka.GroupTable(g)), Cleanup: CleanupCompact, Codec: codecs.Bytes{}, Key: "see group", Value: value, CreatedBy: "goka (or riptide topics create)"}
+	}
+	return []Topic{
+		table(t.Windower, "per-host window state"),
+		table(t.Trainer, "model per model name"),
+		table(t.Detector, "per-host scoring state"),
+	}
+}
+
+// Loops returns the loopback topics of the groups that use one.
+func (t *Topology) Loops() []Topic {
+	return []Topic{{
+		Name: t.TrainerLoop(), Cleanup: CleanupDelete, Codec: codecs.Vector{},
+		Key: "model name", Value: "feature vector (binary v1)", CreatedBy: "goka (or riptide topics create)",
+	}}
+}
+
+// TrainerLoop returns the name of the trainer's loopback topic.
+func (t *Topology) TrainerLoop() string { return string(t.Trainer) + "-loop" }
+
+// All returns every topic riptide uses: streams, group tables and loops.
+func (t *Topology) All() []Topic {
+	all := append([]Topic{}, t.Streams()...)
+	all = append(all, t.GroupTopics()...)
+	return append(all, t.Loops()...)
+}
