@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,6 +72,9 @@ With --json, stdout carries one JSON anomaly per line and a final line
 				src = producers.Reorder(f, reorder, maxReorderHeld)
 			} else {
 				cfg := loadtest.DefaultConfig(wf.learn)
+				// The demo shows a port scan and a brute force; the generator's
+				// spoofed flood (thousands of one-off sources) is for tests.
+				cfg.Attacks = slices.DeleteFunc(cfg.Attacks, func(a loadtest.Attack) bool { return a.Kind == loadtest.SYNFlood })
 				if cmd.Flags().Changed("duration") {
 					cfg.Duration = duration
 				}
@@ -87,6 +91,7 @@ With --json, stdout carries one JSON anomaly per line and a final line
 					for _, a := range cfg.Attacks {
 						fmt.Printf("  %-14s %s -> %s at +%v for %v\n", a.Kind, a.Attacker, a.Victim, a.Start.Sub(cfg.Start), a.Duration)
 					}
+					fmt.Println()
 				}
 			}
 			var mu sync.Mutex
