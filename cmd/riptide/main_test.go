@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "riptide-cli")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "riptide")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func datasets(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../../shared/datasets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("shared datasets not found at %s: %v", p, err)
+	}
+	return p
+}
+
+// run runs the binary and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "RIPTIDE_BROKERS=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestEverySubcommandHasHelpWithExamples(t *testing.T) {
+	cmds := [][]string{
+		{"broker"}, {"topics", "create"}, {"topics", "list"}, {"capture"}, {"run"}, {"tail"},
+		{"demo"}, {"backtest"}, {"model", "fit"}, {"model", "score"},
+	}
+	for _, c := range cmds {
+		out, _, code := run(t, append(c, "--help")...)
+		name := strings.Join(c, " ")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d", name, code)
+		}
+		if !strings.Contains(out, "Examples:") || !strings.Contains(out, "riptide "+c[0]) {
+			t.Errorf("%s --help has no examples:\n%s", name, out)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	ds := datasets(t)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown flag", []string{"demo", "--no-such-flag"}, 2, "unknown flag"},
+		{"bad speed", []string{"capture", "--pcap", "x.pcap", "--speed", "fast", "--dry-run"}, 2, "speed"},
+		{"no brokers", []string{"run"}, 2, "--brokers"},
+		{"unknown group", []string{"run", "--brokers", "127.0.0.1:1", "--groups", "windower,magic"}, 2, "unknown group"},
+		{"bad window", []string{"backtest", "--pcap", "x.pcap", "--window", "0s"}, 2, "size 0s"},
+		{"missing capture", []string{"capture", "--pcap", "/nonexistent.pcap", "--dry-run"}, 1, "nonexistent.pcap"},
+		{"broker down", []string{"topics", "create", "--brokers", "127.0.0.1:1"}, 1, "no broker answers"},
+		{"stray argument", []string{"run", "extra", "--brokers", "b:1"}, 2, "no arguments"},
+		{"not a capture", []string{"capture", "--dry-run", "--pcap", filepath.Join(ds, "README.md")}, 1, "packet"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := run(t, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, stderr)
+			}
+			if !strings.Contains(stderr, c.msg) {
+				t.Errorf("stderr %q does not mention %q", stderr, c.msg)
+			}
+		})
+	}
+}
+
+func TestCaptureDryRunCountsEveryFile(t *testing.T) {
+	ds := datasets(t)
+	files, err := filepath.Glob(filepath.Join(ds, "pcap", "*", "*"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("found %d captures: %v", len(files), err)
+	}
+	for _, f := range files {
+		out, stderr, code := run(t, "capture", "--dry-run", "--pcap", f)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", f, code, stderr)
+			continue
+		}
+		var got struct {
+			Packets     uint64            `json:"packets"`
+			Decoded     uint64            `json:"decoded"`
+			Undecodable map[string]uint64 `json:"undecodable"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Errorf("%s: output is not one JSON object: %v\n%s", f, err, out)
+			continue
+		}
+		sum := got.Decoded
+		for _, n := range got.Undecodable {
+			sum += n
+		}
+		if got.Packets == 0 || sum != got.Packets {
+			t.Errorf("%s: packets %d, decoded %d + undecodable %v", f, got.Packets, got.Decoded, got.Undecodable)
+		}
+	}
+}
+
+func TestModelFitAndScore(t *testing.T) {
+	dir := t.TempDir()
+	var train, test bytes.Buffer
+	train.WriteString("a,b\n")
+	for i := range 200 {
+		x := float64(i%20) / 10
+		train.WriteString(strconv.FormatFloat(x, 'f', 2, 64) + "," + strconv.FormatFloat(2-x, 'f', 2, 64) + "\n")
+	}
+	test.WriteString("b,a\n1,1\n40,-30\n")
+	tp, sp, mp := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "m.json")
+	if err := os.WriteFile(tp, train.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sp, test.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "model", "fit", "--csv", tp, "--nu", "0.1", "--gamma", "scale", "--out", mp); code != 0 {
+		t.Fatalf("fit: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := run(t, "model", "score", "--model", mp, "--csv", sp)
+	if code != 0 {
+		t.Fatalf("score: exit %d: %s", code, stderr)
+	}
+	lines := strings.Fields(out)
+	if len(lines) != 2 {
+		t.Fatalf("want 2 decision values, got %q", out)
+	}
+	in, _ := strconv.ParseFloat(lines[0], 64)
+	far, _ := strconv.ParseFloat(lines[1], 64)
+	if in <= far || far >= 0 {
+		t.Errorf("decision values: typical row %v, far row %v; want the far row negative and lower", in, far)
+	}
+	if _, stderr, code := run(t, "model", "score", "--model", mp, "--csv", tp+".missing"); code != 1 || !strings.Contains(stderr, "missing") {
+		t.Errorf("missing CSV: exit %d, stderr %q", code, stderr)
+	}
+}
