@@ -108,6 +108,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		tc = *o.Trainer
 	}
 	tc.Learn = o.Learn
+	if o.Trainer == nil {
+		// One process: vectors in flight between partitions arrive within
+		// milliseconds, so the trainer need not wait long after the
+		// watermarks say the learning period is complete.
+		tc.Settle = 500 * time.Millisecond
+	}
 	p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: o.Window, Trainer: tc, Partitions: o.Partitions}, o.Log)
 	if err != nil {
 		return nil, err
