@@ -43,7 +43,7 @@ func parseScenario(path string) (*scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := &scenario{cfg: DefaultConfig(), vectors: -1}
 	in := bufio.NewScanner(f)
 	for n := 1; in.Scan(); n++ {

@@ -219,7 +219,7 @@ func portScan() []packet.Summary {
 	for port := uint16(1); port <= 1000; port++ {
 		d := time.Duration(port) * 5 * time.Millisecond
 		ps = append(ps, tcp(d, "172.16.0.8", 51000, "64.13.134.52", port, syn))
-		reply := uint8(rst)
+		reply := rst
 		if port == 22 || port == 80 || port == 443 {
 			reply = synack
 		}

@@ -138,7 +138,7 @@ func writeAnomalies(path string, as []*codecs.Anomaly) error {
 	enc := json.NewEncoder(f)
 	for _, a := range as {
 		if err := enc.Encode(a); err != nil {
-			f.Close()
+			_ = f.Close()
 			return fmt.Errorf("backtest: write anomalies: %w", err)
 		}
 	}

@@ -22,11 +22,11 @@ func TestMain(m *testing.M) {
 	bin = filepath.Join(dir, "riptide")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
-		os.Stderr.Write(out)
+		_, _ = os.Stderr.Write(out)
 		panic(err)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 

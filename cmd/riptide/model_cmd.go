@@ -72,7 +72,7 @@ positive rate, as the detector does.`,
 				return fmt.Errorf("model fit: %w", err)
 			}
 			if err := detect.WriteModel(f, m); err != nil {
-				f.Close()
+				_ = f.Close()
 				return err
 			}
 			if err := f.Close(); err != nil {
@@ -111,7 +111,7 @@ way. The CSV must have the model's feature columns, by name, in any order.`,
 				return fmt.Errorf("model score: %w", err)
 			}
 			m, err := detect.ReadModel(f)
-			f.Close()
+			_ = f.Close()
 			if err != nil {
 				return err
 			}
@@ -124,7 +124,6 @@ way. The CSV must have the model's feature columns, by name, in any order.`,
 				return err
 			}
 			w := bufio.NewWriter(os.Stdout)
-			defer w.Flush()
 			row := make([]float64, len(idx))
 			for _, x := range X {
 				for i, j := range idx {
@@ -136,7 +135,12 @@ way. The CSV must have the model's feature columns, by name, in any order.`,
 				} else {
 					v = m.Decision(row)
 				}
-				fmt.Fprintln(w, strconv.FormatFloat(v, 'g', 10, 64))
+				if _, err := fmt.Fprintln(w, strconv.FormatFloat(v, 'g', 10, 64)); err != nil {
+					return fmt.Errorf("model score: %w", err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				return fmt.Errorf("model score: %w", err)
 			}
 			return nil
 		},
@@ -153,7 +157,7 @@ func readCSVFile(path string) ([]string, [][]float64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	names, X, err := detect.ReadCSV(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %s: %w", path, err)

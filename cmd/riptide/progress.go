@@ -36,13 +36,6 @@ func (p *progress) packets(n int64) {
 	fmt.Fprintf(os.Stderr, "\r%s: %d packets, %.0f packets/s   ", p.what, n, rate)
 }
 
-// note shows a one-line status.
-func (p *progress) note(msg string) {
-	if p.tty {
-		fmt.Fprintf(os.Stderr, "\r%s: %s   ", p.what, msg)
-	}
-}
-
 func (p *progress) done() {
 	if p.tty {
 		fmt.Fprint(os.Stderr, "\r\033[K")
