@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -44,8 +46,10 @@ func ReadLabelsFile(path string) ([]Label, error) {
 }
 
 // ReadLabels reads labels in the format of the shared benchmark: a header
-// naming host, start, end, attack and optionally role (default attacker),
-// times in RFC 3339.
+// naming host, start, end, attack and optionally role (default attacker), in
+// any order, other columns ignored; times in RFC 3339. A row without host or
+// attack, with a bad time, an end before its start or an unknown role is an
+// error naming the row's line in the file.
 func ReadLabels(r io.Reader) ([]Label, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -55,7 +59,12 @@ func ReadLabels(r io.Reader) ([]Label, error) {
 	}
 	col := map[string]int{}
 	for i, h := range head {
-		col[h] = i
+		// Tolerate a byte order mark (spreadsheets write one) and blanks
+		// around the names.
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		col[strings.TrimSpace(h)] = i
 	}
 	for _, need := range []string{"host", "start", "end", "attack"} {
 		if _, ok := col[need]; !ok {
@@ -63,14 +72,17 @@ func ReadLabels(r io.Reader) ([]Label, error) {
 		}
 	}
 	var out []Label
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			return nil, err // a csv.ParseError names its line
 		}
+		// The line the record starts on: blank lines and quoted line
+		// breaks make it differ from the record count.
+		line, _ := cr.FieldPos(0)
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return rec[i]
@@ -78,14 +90,27 @@ func ReadLabels(r io.Reader) ([]Label, error) {
 			return ""
 		}
 		l := Label{Host: get("host"), Attack: get("attack"), Role: get("role")}
-		if l.Role == "" {
+		switch l.Role {
+		case "":
 			l.Role = RoleAttacker
+		case RoleAttacker, RoleVictim, RoleParticipant:
+		default:
+			return nil, fmt.Errorf("line %d: role %q: want %s, %s or %s", line, l.Role, RoleAttacker, RoleVictim, RoleParticipant)
 		}
 		if l.Start, err = time.Parse(time.RFC3339Nano, get("start")); err != nil {
 			return nil, fmt.Errorf("line %d: start: %w", line, err)
 		}
 		if l.End, err = time.Parse(time.RFC3339Nano, get("end")); err != nil {
 			return nil, fmt.Errorf("line %d: end: %w", line, err)
+		}
+		if l.End.Before(l.Start) {
+			return nil, fmt.Errorf("line %d: end %s before start %s", line, get("end"), get("start"))
+		}
+		if l.Host == "" {
+			return nil, fmt.Errorf("line %d: no host", line)
+		}
+		if l.Attack == "" {
+			return nil, fmt.Errorf("line %d: no attack", line)
 		}
 		out = append(out, l)
 	}
@@ -101,10 +126,13 @@ type Flag struct {
 // AttackResult is the outcome for one labelled attack.
 type AttackResult struct {
 	Detected bool `json:"detected"`
-	// TimeToDetect is from the attack's start to the end of the first
-	// flagged window of an attacker or victim, in seconds.
-	TimeToDetect   float64 `json:"time_to_detect_s,omitempty"`
-	FlaggedWindows int     `json:"flagged_windows"`
+	// TimeToDetect is from the attack's start (the earliest start of its
+	// labels) to the end of the first flagged window of an attacker or
+	// victim, in seconds.
+	TimeToDetect float64 `json:"time_to_detect_s,omitempty"`
+	// FlaggedWindows counts the distinct flagged windows of the attack's
+	// attackers and victims that overlap it.
+	FlaggedWindows int `json:"flagged_windows"`
 }
 
 // Score is the evaluation of flagged windows against labels, with the
@@ -148,9 +176,16 @@ func Evaluate(labels []Label, flags []Flag, win time.Duration, negatives int, ho
 			s.Attacks[l.Attack] = AttackResult{}
 		}
 	}
-	firstEnd := map[string]time.Time{}
+	// An attack starts with the earliest start of its labels.
 	attackStart := map[string]time.Time{}
+	for _, l := range labels {
+		if st, ok := attackStart[l.Attack]; !ok || l.Start.Before(st) {
+			attackStart[l.Attack] = l.Start
+		}
+	}
+	firstEnd := map[string]time.Time{}
 	flagged := map[key]bool{}
+	var counted []string // attacks this flag was counted for
 	for _, f := range flags {
 		k := key{f.Host, f.Start.UnixMicro()}
 		if flagged[k] {
@@ -158,6 +193,7 @@ func Evaluate(labels []Label, flags []Flag, win time.Duration, negatives int, ho
 		}
 		flagged[k] = true
 		var principal, over bool
+		counted = counted[:0]
 		for _, l := range byHost[f.Host] {
 			if !f.Start.After(l.End) && f.End.After(l.Start) {
 				over = true
@@ -165,11 +201,13 @@ func Evaluate(labels []Label, flags []Flag, win time.Duration, negatives int, ho
 					principal = true
 					if e, ok := firstEnd[l.Attack]; !ok || f.End.Before(e) {
 						firstEnd[l.Attack] = f.End
-						attackStart[l.Attack] = l.Start
 					}
-					a := s.Attacks[l.Attack]
-					a.FlaggedWindows++
-					s.Attacks[l.Attack] = a
+					if !slices.Contains(counted, l.Attack) {
+						counted = append(counted, l.Attack)
+						a := s.Attacks[l.Attack]
+						a.FlaggedWindows++
+						s.Attacks[l.Attack] = a
+					}
 				}
 			}
 		}

@@ -21,7 +21,11 @@ type Files struct {
 }
 
 // OpenFiles checks that every file opens and returns a Source over them.
+// Corrupt files are logged to log (nil: not logged, only counted).
 func OpenFiles(paths []string, log *slog.Logger) (*Files, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if len(paths) == 0 {
 		return nil, errors.New("producers: no capture files given (use --pcap FILE)")
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func ParseSpeed(s string) (Speed, error) {
 		return 1, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
-	if err != nil || f <= 0 {
+	if err != nil || !(f > 0) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("producers: speed %q: use max, realtime or a positive factor like 10", s)
 	}
 	return Speed(f), nil
@@ -133,9 +134,12 @@ func (p *Producer) Add(ctx context.Context, s *packet.Summary) {
 		p.next = (s.Time/int64(p.cfg.Interval) + 1) * int64(p.cfg.Interval)
 	}
 	if s.Time >= p.next {
+		// Everything before s is sent: event time has reached the start of
+		// s's interval (after a quiet gap, later than p.next).
 		p.flushAll(ctx)
-		p.watermark(ctx, p.next)
-		p.next = (s.Time/int64(p.cfg.Interval) + 1) * int64(p.cfg.Interval)
+		iv := int64(p.cfg.Interval)
+		p.watermark(ctx, s.Time/iv*iv)
+		p.next = (s.Time/iv + 1) * iv
 	}
 	if s.Time > p.last {
 		p.last = s.Time
