@@ -293,6 +293,117 @@ func TestDecode(t *testing.T) {
 		d = cat(ethHdr(layers.EthernetTypeMPLSUnicast), []byte{0, 0x01, 0x00, 64, 0, 0x02, 0x01, 64}, synv6)
 		add(tc{name: "mpls two labels", link: linkEthernet, data: d, want: withLen(synV6, len(d))})
 	}
+	// Input gopacket's layers reject, panic on or would allocate for: the
+	// Decoder's guards decode it by hand or pick the Reason themselves.
+	{
+		sll := make([]byte, 16)
+		binary.BigEndian.PutUint16(sll[4:], 0xFFFF) // address length (gopacket slices by it)
+		binary.BigEndian.PutUint16(sll[14:], 0x0800)
+		d := cat(sll, synv4)
+		add(tc{name: "sll address length beyond its field", link: linkLinuxSLL, data: d, want: withLen(synV4, len(d))})
+
+		const hlen = 120 // 8+2*120+8 wraps gopacket's uint8 arithmetic
+		msg := []byte{0, 1, 0x08, 0x00, hlen, 4, 0, 2}
+		msg = append(msg, make([]byte, hlen)...)
+		msg = append(msg, ipA.AsSlice()...)
+		msg = append(msg, make([]byte, hlen)...)
+		msg = append(msg, ipB.AsSlice()...)
+		d = cat(ethHdr(layers.EthernetTypeARP), msg)
+		add(tc{name: "arp long hardware address", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ipA, Dst: ipB, Length: uint32(len(d)), ARPOp: 2, Flags: FlagARP}})
+		add(tc{name: "arp long hardware address cut", link: linkEthernet, data: d[:len(d)-1], err: ReasonBadARP})
+
+		opts := cat(synv4[:20], []byte{68, 1, 0, 0}, synv4[20:]) // option length 1
+		opts[0] = 0x46
+		binary.BigEndian.PutUint16(opts[2:], uint16(len(opts)))
+		add(tc{name: "ipv4 malformed options", link: linkRaw, data: opts, want: withLen(synV4, len(opts))})
+
+		tso := cat(synv4, make([]byte, 1<<16-len(synv4)+30)) // 16-bit wrap: 30 bytes
+		binary.BigEndian.PutUint16(tso[2:], 0)
+		add(tc{name: "ipv4 zero total length above 64 KiB", link: linkRaw, data: tso, want: withLen(synV4, len(tso))})
+
+		v6 := append([]byte(nil), synv6...)
+		binary.BigEndian.PutUint16(v6[4:], 0)
+		add(tc{name: "ipv6 zero payload length", link: linkRaw, data: v6, want: withLen(synV6, len(v6))})
+
+		msg = serialize(t, dnsQuery("a.example", layers.DNSTypeA))
+		tcpHdr := serialize(t, &layers.TCP{SrcPort: 41000, DstPort: 53, ACK: true, DataOffset: 6})
+		tcpHdr = cat(tcpHdr[:20], []byte{2, 0, 0, 0}) // MSS option of length 0
+		tcpHdr[12] = 6 << 4                           // data offset 6 (FixLengths reset it)
+		ip := ip4(layers.IPProtocolTCP)
+		d = serialize(t, eth(layers.EthernetTypeIPv4), ip, gopacket.Payload(cat(tcpHdr, binary.BigEndian.AppendUint16(nil, uint16(len(msg))), msg)))
+		add(tc{name: "tcp malformed options", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ipA, Dst: ipB, SrcPort: 41000, DstPort: 53,
+			Length: uint32(len(d)), Proto: ProtoTCP, TCPFlags: TCPAck, Flags: FlagDNS, DNSQNameLen: 9, DNSQType: 1}})
+
+		d = serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4), gopacket.Payload([]byte{3, 1, 0, 0, 0, 0}))
+		add(tc{name: "icmp below 8 bytes", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ipA, Dst: ipB, Length: uint32(len(d)), Proto: ProtoICMP, ICMPType: 3, ICMPCode: 1}})
+		d = serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4), gopacket.Payload([]byte{3, 1, 0}))
+		add(tc{name: "icmp below 4 bytes", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ipA, Dst: ipB, Length: uint32(len(d)), Proto: ProtoICMP, ICMPType: 3, ICMPCode: 1, Flags: FlagTruncated}})
+		d = serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolICMPv6, ip6A, ip6B), gopacket.Payload([]byte{135}))
+		add(tc{name: "icmpv6 below 2 bytes", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ip6A, Dst: ip6B, Length: uint32(len(d)), Proto: ProtoICMPv6, Flags: FlagTruncated}})
+
+		d = serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), gopacket.Payload([]byte{0x9c, 0x40, 0, 53, 0, 5, 0, 0, 1, 2, 3, 4}))
+		add(tc{name: "udp length below 8", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ipA, Dst: ipB, SrcPort: 40000, DstPort: 53,
+			Length: uint32(len(d)), Proto: ProtoUDP, Flags: FlagTruncated}})
+	}
+	// IPv6 extension headers.
+	{
+		tcpSyn := synv6[40:]
+		routing := []byte{60, 0, 0, 0, 0, 0, 0, 0}
+		dest := []byte{51, 0, 1, 4, 0, 0, 0, 0}
+		ah := []byte{6, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1} // (1+2)*4 bytes
+		d := serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Routing, ip6A, ip6B), gopacket.Payload(cat(routing, dest, ah, tcpSyn)))
+		add(tc{name: "ipv6 routing, destination and ah headers", link: linkEthernet, data: d, want: withLen(synV6, len(d))})
+
+		d = serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Destination, ip6A, ip6B), gopacket.Payload([]byte{6, 1, 0, 0}))
+		add(tc{name: "ipv6 extension header cut", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ip6A, Dst: ip6B, Length: uint32(len(d)), Proto: 60, Flags: FlagTruncated}})
+
+		d = serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Fragment, ip6A, ip6B), gopacket.Payload([]byte{6, 0, 0, 1}))
+		add(tc{name: "ipv6 fragment header cut", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ip6A, Dst: ip6B, Length: uint32(len(d)), Proto: 44, Flags: FlagTruncated}})
+
+		chain := func(n int) []byte {
+			var b []byte
+			for i := range n {
+				next := byte(60)
+				if i == n-1 {
+					next = 6
+				}
+				b = append(b, next, 0, 1, 4, 0, 0, 0, 0)
+			}
+			return serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Destination, ip6A, ip6B), gopacket.Payload(cat(b, tcpSyn)))
+		}
+		d = chain(7)
+		add(tc{name: "seven ipv6 extension headers", link: linkEthernet, data: d, want: withLen(synV6, len(d))})
+		d = chain(8) // the bound: the transport header is not reached
+		add(tc{name: "eight ipv6 extension headers", link: linkEthernet, data: d, want: Summary{Time: testTime, Src: ip6A, Dst: ip6B, Length: uint32(len(d)), Proto: ProtoTCP}})
+	}
+	// Link headers gopacket does not know or bound.
+	{
+		tags := func(n int, tpid uint16) []byte {
+			b := ethHdr(layers.EthernetType(tpid))
+			for i := range n {
+				et := tpid
+				if i == n-1 {
+					et = etherIPv4
+				}
+				b = append(b, 0, byte(i))
+				b = binary.BigEndian.AppendUint16(b, et)
+			}
+			return cat(b, synv4)
+		}
+		d := tags(15, etherVLAN)
+		add(tc{name: "fifteen vlan tags", link: linkEthernet, data: d, want: withLen(synV4, len(d))})
+		add(tc{name: "sixteen vlan tags", link: linkEthernet, data: tags(16, etherVLAN), err: ReasonTruncatedLink})
+		d = tags(2, etherQinQOld)
+		add(tc{name: "old qinq tag 0x9100", link: linkEthernet, data: d, want: withLen(synV4, len(d))})
+		add(tc{name: "vlan then empty ipv4", link: linkEthernet, data: cat(ethHdr(layers.EthernetTypeDot1Q), []byte{0, 1, 0x08, 0x00}), err: ReasonBadIPHeader})
+		add(tc{name: "ethernet then empty arp", link: linkEthernet, data: ethHdr(layers.EthernetTypeARP), err: ReasonBadARP})
+		add(tc{name: "pppoe cut", link: linkEthernet, data: cat(ethHdr(layers.EthernetTypePPPoESession), []byte{0x11, 0, 0, 1}), err: ReasonTruncatedLink})
+		add(tc{name: "mpls without bottom of stack", link: linkEthernet, data: cat(ethHdr(layers.EthernetTypeMPLSUnicast), []byte{0, 1, 0, 64}), err: ReasonTruncatedLink})
+		d = cat([]byte{0x0F, 0x00, 0x81, 0x00, 0, 5, 0x08, 0x00}, synv4)
+		add(tc{name: "cisco hdlc vlan", link: linkCHDLC, data: d, want: withLen(synV4, len(d))})
+		add(tc{name: "null linux inet6 family", link: linkNull, data: cat([]byte{10, 0, 0, 0}, synv6), err: ReasonNonIP})
+		add(tc{name: "null family above 255", link: linkNull, data: cat([]byte{2, 1, 0, 0}, synv4), err: ReasonNonIP})
+	}
 	// Frames that cannot be decoded.
 	{
 		add(tc{name: "empty frame", link: linkEthernet, data: nil, err: ReasonTruncatedLink})
@@ -359,6 +470,14 @@ func TestDecodeNoAllocs(t *testing.T) {
 			dnsResponse("nonexistent.example.org", layers.DNSTypeTXT, layers.DNSResponseCodeNXDomain)),
 		serialize(t, eth(layers.EthernetTypeLinkLayerDiscovery), gopacket.Payload(make([]byte, 40))),
 		{1, 2, 3},
+		// gopacket's IPv6 layer allocates the options of a hop-by-hop
+		// header; its layers allocate errors for the malformed headers.
+		serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6HopByHop, ip6A, ip6B),
+			gopacket.Payload([]byte{58, 0, 5, 2, 0, 0, 1, 0, 143, 0, 0, 0, 0, 0, 0, 0})),
+		cat(ethHdr(layers.EthernetTypeIPv4), []byte{0x44}, make([]byte, 30)),                                        // IHL 4
+		serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), gopacket.Payload([]byte{0, 1, 0, 2})), // TCP cut
+		serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Destination, ip6A, ip6B), gopacket.Payload([]byte{6, 1, 0, 0})),
+		cat(ethHdr(layers.EthernetTypeARP), []byte{0, 1, 0x08, 0x00, 6, 4, 0, 1}),
 	}
 	var dec Decoder
 	var s Summary

@@ -15,18 +15,27 @@
 // tags, PPPoE and MPLS, Linux cooked capture (v2 in files only), raw IPv4/IPv6,
 // BSD null and OpenBSD loop, PPP and Cisco HDLC) into a Summary: addresses,
 // ports, protocol, TCP flags, ICMP type and code, ARP, fragments, and the
-// header and first question of DNS messages. It never allocates and never
+// header and first question of DNS messages. Once set up (a Decoder
+// allocates its layers on first use) it never allocates, and it never
 // panics, whatever the bytes: a frame it cannot decode yields a Reason, which
 // is an error matching ErrUndecodable.
 //
-// The decoder is written by hand rather than on top of gopacket's
-// DecodingLayerParser: on the benchmark capture it fills a Summary in less
-// than half the time the parser takes to decode the layers alone (compare
-// BenchmarkDecodeDevMixed and BenchmarkGopacketParserDevMixed); it allocates
-// nothing even on malformed input, where gopacket's layers build error
-// values, recover from panics or allocate IPv6 options; and it decides
-// exactly which reason a bad frame is counted under. The file readers are
-// also this package's own: pcapgo's keep link types in a uint8 (Linux SLL2 is
-// 276), reject records Wireshark reads, and its pcapng reader divides by
-// zero on a timestamp resolution of 2^-64 or finer. gopacket's layers build the packets of the tests.
+// The Decoder is built on gopacket's DecodingLayerParser: preallocated
+// gopacket layers (Ethernet, Dot1Q, LinuxSLL, Loopback, ARP, IPv4, IPv6,
+// IPv6ExtensionSkipper, TCP, UDP, ICMPv4, ICMPv6) decoded into a reused
+// layer list, with gopacket's own container and parser loop. Each layer sits
+// behind a guard, because on malformed input gopacket's layers build error
+// values (allocating), panic (Linux SLL address lengths, ARP address sizes)
+// or reject headers that must still count as decoded (cut transport headers,
+// malformed options, zero IPv6 payload lengths); and gopacket's IPv6 layer
+// allocates the options of every hop-by-hop header. The guards pick the
+// Reason, or decode those headers by hand, so that gopacket is only called on
+// input it decodes without error, and the parser runs without its panic
+// recovery. The headers gopacket v1.1.19 has no DecodingLayer for (Linux
+// SLL2, PPP, Cisco HDLC, PPPoE, MPLS, the IPv6 fragment and authentication
+// headers) are decoded by hand; decode.go says why at each place. The file
+// readers are this package's own: pcapgo's keep link types in a uint8 (Linux
+// SLL2 is 276), reject records Wireshark reads, and its pcapng reader divides
+// by zero on a timestamp resolution of 2^-64 or finer. DNS messages are read
+// by hand as well (dns.go): gopacket's DNS layer allocates its questions.
 package packet

@@ -72,7 +72,7 @@ func loadFrames(tb testing.TB, path string) []frame {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var frames []frame
 	for {
 		data, link, ts, wire, err := r.src.next()

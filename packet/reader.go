@@ -114,7 +114,7 @@ func (r *Reader) Next(s *Summary) error {
 	for {
 		data, link, ts, wire, err := r.src.next()
 		if err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				r.err = io.EOF
 			} else {
 				r.err = r.wrap("read", err)

@@ -37,7 +37,7 @@ func readAll(t *testing.T, path string, fn func(Summary)) (Stats, error) {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var s Summary
 	for {
 		if err = r.Next(&s); err != nil {
@@ -45,7 +45,7 @@ func readAll(t *testing.T, path string, fn func(Summary)) (Stats, error) {
 		}
 		fn(s)
 	}
-	if err2 := r.Next(&s); err2 != err {
+	if err2 := r.Next(&s); !errors.Is(err2, err) {
 		t.Errorf("Next after the end = %v, want %v again", err2, err)
 	}
 	return r.Stats(), err
@@ -76,7 +76,7 @@ func TestReadDatasets(t *testing.T) {
 			stats, err := readAll(t, filepath.Join(root, f), func(Summary) {})
 			end := "EOF"
 			switch {
-			case err == io.EOF:
+			case errors.Is(err, io.EOF):
 			case errors.Is(err, ErrCorruptFile):
 				end = "ErrCorruptFile"
 				t.Logf("ends with %v", err)
@@ -208,7 +208,7 @@ func TestDatasetContents(t *testing.T) {
 					n++
 				}
 			})
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				t.Fatalf("reading ended with %v", err)
 			}
 			if n != c.want {
@@ -233,7 +233,7 @@ func TestDevMixedTimes(t *testing.T) {
 		}
 		last = s.Time
 	})
-	if err != io.EOF {
+	if !errors.Is(err, io.EOF) {
 		t.Fatal(err)
 	}
 	// tshark: frame 1 at 1772442011.782486000.
@@ -330,7 +330,7 @@ func TestReaderPcapVariants(t *testing.T) {
 				}
 				got = append(got, s)
 			}
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				t.Fatalf("end: %v", err)
 			}
 			if len(got) != 2 {
@@ -445,7 +445,7 @@ func TestReaderPcapngInterfaces(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	if err != io.EOF {
+	if !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
 	}
 	want := []Summary{

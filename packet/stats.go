@@ -28,8 +28,8 @@ func (s *Stats) Observe(err error) {
 		s.Decoded++
 		return
 	}
-	name := "other"
-	if r, ok := err.(Reason); ok {
+	var name string
+	if r, ok := err.(Reason); ok { //nolint:errorlint // hot path: Decode returns a bare Reason; wrapped ones are handled below
 		name = r.String()
 	} else {
 		name = wrappedReason(err)
