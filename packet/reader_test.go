@@ -510,7 +510,7 @@ func TestReaderCorrupt(t *testing.T) {
 			if st := r.Stats(); st.Packets != c.packets {
 				t.Errorf("packets = %d, want %d", st.Packets, c.packets)
 			}
-			if err2 := r.Next(&s); err2 != err {
+			if err2 := r.Next(&s); !errors.Is(err2, err) {
 				t.Errorf("Next after error = %v", err2)
 			}
 		})

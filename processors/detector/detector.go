@@ -55,6 +55,9 @@ type Processor struct {
 	vectors, scored, anomalies, duplicates, learning, pending, dropped, dead atomic.Int64
 	waiting                                                                  atomic.Int64
 	badSchema                                                                atomic.Bool
+	// usable is the last model found fit to score with (the trainer's codec
+	// returns the same pointer for the same model), so it is checked once.
+	usable atomic.Pointer[detect.Model]
 }
 
 // New returns a detector.
@@ -110,6 +113,11 @@ func (p *Processor) onVector(ctx goka.Context, msg any) {
 	if _, _, _, ok := v.Watermark(); ok {
 		return
 	}
+	if err := processors.CheckVector(v); err != nil {
+		p.dead.Add(1)
+		processors.DeadLetter(ctx, p.top, p.top.Features.Name, raw, fmt.Errorf("detector: %w", err))
+		return
+	}
 	p.vectors.Add(1)
 	st, _ := ctx.Value().(*State)
 	if st == nil {
@@ -144,9 +152,9 @@ func (p *Processor) drain(ctx goka.Context, st *State, ms *trainer.State) {
 	if ms == nil || ms.Model == nil {
 		return
 	}
-	if err := ms.Model.Check(window.Names()); err != nil {
+	if err := p.check(ms.Model); err != nil {
 		if !p.badSchema.Swap(true) {
-			p.log.Error("detector: the model does not fit this version's features; waiting for a new model", "err", err)
+			p.log.Error("detector: the model does not fit this version's features or is invalid; waiting for a new model", "err", err)
 		}
 		return
 	}
@@ -164,6 +172,23 @@ func (p *Processor) drain(ctx goka.Context, st *State, ms *trainer.State) {
 		st.Scored, st.LastStart = true, v.Start
 	}
 	st.Pending = st.Pending[:0]
+}
+
+// check returns nil if m can score this build's vectors: the same features
+// in the same order, and consistent dimensions (a model that is not would
+// panic in Score and stop the processor on every retry).
+func (p *Processor) check(m *detect.Model) error {
+	if p.usable.Load() == m {
+		return nil
+	}
+	if err := m.Check(window.Names()); err != nil {
+		return err
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	p.usable.Store(m)
+	return nil
 }
 
 func (p *Processor) score(ctx goka.Context, v *window.Vector, ms *trainer.State) {

@@ -89,21 +89,35 @@ func (s *Store) SetOffset(offset int64) error {
 }
 
 // Iterator implements storage.Storage. It iterates over a snapshot of the
-// keys taken now; values are read when visited, and keys deleted meanwhile
-// are skipped.
+// keys taken now, in no particular order; values are read when visited, and
+// keys deleted meanwhile are skipped, so the store may be written (as goka's
+// visitors do) while an iterator is in use.
 func (s *Store) Iterator() (storage.Iterator, error) {
+	return s.iterator(nil, nil), nil
+}
+
+// IteratorWithRange implements storage.Storage: it iterates, in no
+// particular order, over the keys k with start <= k < limit; a nil or empty
+// start or limit leaves that side unbounded.
+func (s *Store) IteratorWithRange(start, limit []byte) (storage.Iterator, error) {
+	return s.iterator(start, limit), nil
+}
+
+func (s *Store) iterator(start, limit []byte) *iter {
 	s.mu.RLock()
 	keys := make([]string, 0, len(s.m))
 	for k := range s.m {
+		if len(start) > 0 && k < string(start) {
+			continue
+		}
+		if len(limit) > 0 && k >= string(limit) {
+			continue
+		}
 		keys = append(keys, k)
 	}
 	s.mu.RUnlock()
-	return &iter{s: s, keys: keys, i: -1}, nil
+	return &iter{s: s, keys: keys, i: -1}
 }
-
-// IteratorWithRange implements storage.Storage; ranges are not supported and
-// the whole store is iterated.
-func (s *Store) IteratorWithRange(_, _ []byte) (storage.Iterator, error) { return s.Iterator() }
 
 type iter struct {
 	s    *Store
@@ -115,18 +129,39 @@ type iter struct {
 func (it *iter) Next() bool {
 	for it.i+1 < len(it.keys) {
 		it.i++
-		v, _ := it.s.Get(it.keys[it.i])
-		if v != nil {
+		it.s.mu.RLock()
+		v, ok := it.s.m[it.keys[it.i]]
+		it.s.mu.RUnlock()
+		if ok {
 			it.val = v
 			return true
 		}
 	}
-	it.i = len(it.keys)
+	it.i, it.val = len(it.keys), nil
 	return false
 }
 
-func (it *iter) Err() error             { return nil }
-func (it *iter) Key() []byte            { return []byte(it.keys[it.i]) }
-func (it *iter) Value() ([]byte, error) { return it.val, nil }
-func (it *iter) Release()               { it.i = len(it.keys) }
-func (it *iter) Seek(key []byte) bool   { return false }
+func (it *iter) valid() bool { return it.i >= 0 && it.i < len(it.keys) }
+
+func (it *iter) Err() error { return nil }
+
+// Key returns the current key, or nil before Next or after the end.
+func (it *iter) Key() []byte {
+	if !it.valid() {
+		return nil
+	}
+	return []byte(it.keys[it.i])
+}
+
+// Value returns the current value, or nil before Next or after the end.
+func (it *iter) Value() ([]byte, error) {
+	if !it.valid() {
+		return nil, nil
+	}
+	return it.val, nil
+}
+
+func (it *iter) Release() { it.i, it.val = len(it.keys), nil }
+
+// Seek is not supported (keys are not ordered): it reports false.
+func (it *iter) Seek([]byte) bool { return false }

@@ -178,6 +178,10 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		p.maybeTrain(ctx, st)
 		return
 	}
+	if err := processors.CheckVector(&v); err != nil {
+		processors.DeadLetter(ctx, p.top, p.top.TrainerLoop(), raw, fmt.Errorf("trainer: %w", err))
+		return
+	}
 	if p.learner.Start != st.LearnStart {
 		p.learner.Resume(st.LearnStart, st.LearnEnd) // restarted, or another instance's partition
 	}
@@ -291,7 +295,7 @@ type StateCodec struct {
 
 type cached struct {
 	version uint64
-	size    int
+	raw     []byte // the encoded value, compared in full: cheaper than a decode
 	state   *State
 }
 
@@ -328,7 +332,7 @@ func (c StateCodec) Decode(b []byte) (any, error) {
 	}
 	ver := binary.BigEndian.Uint64(b[len(stateMagic):])
 	if c.cache != nil && ver > 0 {
-		if hit := c.cache.Load(); hit != nil && hit.version == ver && hit.size == len(b) {
+		if hit := c.cache.Load(); hit != nil && hit.version == ver && bytes.Equal(hit.raw, b) {
 			return hit.state, nil
 		}
 	}
@@ -337,7 +341,7 @@ func (c StateCodec) Decode(b []byte) (any, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadState, err)
 	}
 	if c.cache != nil && ver > 0 {
-		c.cache.Store(&cached{version: ver, size: len(b), state: st})
+		c.cache.Store(&cached{version: ver, raw: bytes.Clone(b), state: st})
 	}
 	return st, nil
 }

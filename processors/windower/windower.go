@@ -38,6 +38,10 @@ const visitClose = "close"
 // Stats are the windower's counters since start.
 type Stats struct {
 	Records, Packets, Late, Windows, DeadLetters, Replayed, Watermarks int64
+	// Ignored counts packets in a host's batch that involve neither of the
+	// host's addresses (a producer keying records wrongly); they neither
+	// advance stream time nor count as late.
+	Ignored int64
 	// Announced counts the watermarks sent downstream on the features topic.
 	Announced int64
 }
@@ -57,7 +61,7 @@ type Processor struct {
 	visitedAt  int64 // stream-time window boundary of the last visit
 	settled    atomic.Int64
 
-	records, packets, late, windows, dead, replayed, watermarks, announced atomic.Int64
+	records, packets, late, windows, dead, replayed, watermarks, announced, ignored atomic.Int64
 
 	pool sync.Pool
 }
@@ -95,7 +99,7 @@ func (p *Processor) Stats() Stats {
 	return Stats{
 		Records: p.records.Load(), Packets: p.packets.Load(), Late: p.late.Load(),
 		Windows: p.windows.Load(), DeadLetters: p.dead.Load(), Replayed: p.replayed.Load(),
-		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(),
+		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(), Ignored: p.ignored.Load(),
 	}
 }
 
@@ -121,7 +125,11 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	key := ctx.Key()
 	if key == "" {
 		p.watermarks.Add(1)
-		p.announce(ctx, p.advance(ctx.Partition(), ctx.Timestamp().UnixNano()))
+		streamTime := p.current(ctx.Partition())
+		if ts := ctx.Timestamp(); inRange(ts.UnixNano()) && !ts.IsZero() {
+			streamTime = p.advance(ctx.Partition(), ts.UnixNano())
+		}
+		p.announce(ctx, streamTime)
 		return
 	}
 	host, err := netip.ParseAddr(key)
@@ -145,10 +153,22 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 		return
 	}
 	part := ctx.Partition()
-	var streamTime int64
 	for i := range sums {
-		streamTime = p.advance(part, sums[i].Time)
-		if !st.Add(host, &sums[i], streamTime, p.cfg) {
+		s := &sums[i]
+		if s.Src != host && s.Dst != host {
+			p.ignored.Add(1)
+			continue
+		}
+		var streamTime int64
+		if inRange(s.Time) {
+			streamTime = p.advance(part, s.Time)
+		} else {
+			// Dropped as late by Add; it must not drag the partition's
+			// stream time out of range, which would make every later
+			// packet late.
+			streamTime = p.current(part)
+		}
+		if !st.Add(host, s, streamTime, p.cfg) {
 			p.late.Add(1)
 		}
 	}
@@ -162,11 +182,19 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	p.announce(ctx, p.current(part))
 }
 
+// inRange reports whether t is a time windows accept (window.MaxTime).
+func inRange(t int64) bool { return t >= -window.MaxTime && t <= window.MaxTime }
+
 // announce sends a watermark downstream when the partition's stream time has
-// crossed a window boundary since the last one.
+// crossed a window's closing time (a window boundary plus the grace period)
+// since the last one: then more windows are closed, and the watermark
+// carries a time that covers them. (Announcing at boundaries instead would
+// send, for the window ending at E, a time in [E, E+grace) and nothing more
+// until the next boundary: consumers waiting for E+grace, such as the
+// trainer, would wait a window longer, or for ever once the input stops.)
 func (p *Processor) announce(ctx goka.Context, streamTime int64) {
 	part := ctx.Partition()
-	b := streamTime / int64(p.cfg.Size)
+	b := p.cfg.Start(streamTime-int64(p.cfg.Grace)) / int64(p.cfg.Size)
 	p.mu.Lock()
 	due := b > p.lastSent[part]
 	if due {
