@@ -52,9 +52,9 @@ type Processor struct {
 	// Reasons is how many features explain each anomaly.
 	Reasons int
 
-	vectors, scored, anomalies, duplicates, learning, pending, dropped, dead atomic.Int64
-	waiting                                                                  atomic.Int64
-	badSchema                                                                atomic.Bool
+	vectors, scored, anomalies, duplicates, learning, dropped, dead atomic.Int64
+	waiting                                                         atomic.Int64
+	badSchema                                                       atomic.Bool
 	// usable is the last model found fit to score with (the trainer's codec
 	// returns the same pointer for the same model), so it is checked once.
 	usable atomic.Pointer[detect.Model]
