@@ -131,7 +131,7 @@ func TestReadLabelsErrors(t *testing.T) {
 		{"short row", head + "10.0.0.2,2026-03-02T09:00:00Z\n", []string{"line 2", "end"}},
 		{"line after blank lines", head + ok + "\n\n" + "10.0.0.2,2026-03-02T09:00:00Z,bad,scan,victim\n", []string{"line 5", "end"}},
 		{"line after a quoted line break", head + "10.0.0.1,2026-03-02T09:00:00Z,2026-03-02T09:00:10Z,\"two\nlines\",attacker\n" + "10.0.0.2,bad,2026-03-02T09:00:10Z,scan,victim\n", []string{"line 4", "start"}},
-		{"unknown role", head + ok + "10.0.0.2,2026-03-02T09:00:00Z,2026-03-02T09:00:10Z,scan,participent\n", []string{"line 3", "participent"}},
+		{"unknown role", head + ok + "10.0.0.2,2026-03-02T09:00:00Z,2026-03-02T09:00:10Z,scan,participent\n", []string{"line 3", "participent"}}, //nolint:misspell // the misspelt role is what this case tests
 		{"no host", head + ",2026-03-02T09:00:00Z,2026-03-02T09:00:10Z,scan,victim\n", []string{"line 2", "host"}},
 		{"no attack", head + "10.0.0.2,2026-03-02T09:00:00Z,2026-03-02T09:00:10Z,,victim\n", []string{"line 2", "attack"}},
 		{"end before start", head + "10.0.0.2,2026-03-02T09:00:10Z,2026-03-02T09:00:00Z,scan,victim\n", []string{"line 2", "before start"}},
@@ -175,7 +175,7 @@ func TestReadLabelsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	lines := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

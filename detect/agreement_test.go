@@ -29,7 +29,7 @@ func readCSVFile(t testing.TB, path string) ([]string, [][]float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	names, X, err := ReadCSV(f)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -203,7 +203,7 @@ func TestReadModelGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	m, err := ReadModel(f)
 	if err != nil {
 		t.Fatal(err)

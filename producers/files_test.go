@@ -24,7 +24,7 @@ func readCapture(t *testing.T, path string) ([]packet.Summary, packet.Stats, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var out []packet.Summary
 	for {
 		var s packet.Summary
