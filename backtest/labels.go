@@ -37,7 +37,7 @@ func ReadLabelsFile(path string) ([]Label, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backtest: labels: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	ls, err := ReadLabels(f)
 	if err != nil {
 		return nil, fmt.Errorf("backtest: labels %s: %w", path, err)

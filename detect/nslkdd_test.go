@@ -22,7 +22,7 @@ func readNSLKDD(t testing.TB, name string) (X [][]float64, normal []bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		cells := strings.Split(sc.Text(), ",")
