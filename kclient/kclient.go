@@ -168,6 +168,19 @@ func GokaOptions(c Config) []goka.ProcessorOption {
 	}
 }
 
+// GokaEmitterOptions returns the emitter options matching GokaOptions.
+func GokaEmitterOptions(c Config) []goka.EmitterOption {
+	cfg := SaramaConfig(c)
+	tmc := goka.NewTopicManagerConfig()
+	tmc.Table.Replication = c.replication()
+	tmc.Stream.Replication = c.replication()
+	return []goka.EmitterOption{
+		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tmc)),
+		goka.WithEmitterClientID(c.clientID()),
+	}
+}
+
 // CreateTopics creates the given topics with n partitions and the configured
 // replication factor. Topics that already exist with the same partition count
 // are fine; any other failure is returned, naming every topic that failed.

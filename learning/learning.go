@@ -9,6 +9,7 @@ package learning
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/riptide-nids/riptide/window"
@@ -78,8 +79,15 @@ func (l *Learner) keep(x []float64) {
 	}
 }
 
-// Samples returns the kept windows' values (shared; do not modify).
-func (l *Learner) Samples() [][]float64 { return l.samples }
+// Samples returns the kept windows' values (shared; do not modify), sorted
+// lexicographically: windows reach the learner in an order that depends on
+// how partitions interleave, and sorting makes the model depend only on which
+// windows were kept (the pipeline and a backtest of the same traffic then
+// train the same model).
+func (l *Learner) Samples() [][]float64 {
+	slices.SortFunc(l.samples, func(a, b []float64) int { return slices.Compare(a, b) })
+	return l.samples
+}
 
 // Extend lengthens the period by another learning span (when there was too
 // little to learn from).

@@ -124,6 +124,18 @@ func (p *Pipeline) runnables() []processors.Runnable {
 // Run runs the groups until ctx ends. ready, if not nil, is called once when
 // every group is ready for the first time.
 func (p *Pipeline) Run(ctx context.Context, ready func()) error {
+	if p.Windower != nil {
+		em, err := goka.NewEmitter(p.cfg.Kafka.Brokers, p.top.Features.Stream(), p.top.Features.Codec, kclient.GokaEmitterOptions(p.cfg.Kafka)...)
+		if err != nil {
+			return fmt.Errorf("pipeline: watermark emitter: %w", err)
+		}
+		defer func() { _ = em.Finish() }()
+		// Watermarks go to the features topic with an empty key, after the
+		// windows they cover have been emitted and acknowledged.
+		p.Windower.SetWatermarkSink(func(_ context.Context, w *window.Vector) error {
+			return em.EmitSync("", w)
+		})
+	}
 	rs := p.runnables()
 	var wg sync.WaitGroup
 	readies := make([]chan struct{}, len(rs))

@@ -13,12 +13,19 @@
 // closed, and its vector emitted once, when stream time passes its end plus
 // the grace period. Windows of hosts that fall silent are closed by a visitor
 // that runs on a ticker.
+//
+// After each closing visit the windower sends a watermark per partition to
+// the features topic (empty key; see window.NewWatermark): every window of
+// that partition closing at or before the watermark's time has been emitted
+// and acknowledged. The trainer waits for the watermarks of all partitions
+// before it trains, so it learns from every window of the learning period.
 package windower
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -56,6 +63,7 @@ type Processor struct {
 
 	mu         sync.Mutex
 	streamTime map[int32]int64
+	sink       func(context.Context, *window.Vector) error
 	lastSent   map[int32]int64 // window boundary of the last watermark sent per partition
 	parts      int32
 	visitedAt  int64 // stream-time window boundary of the last visit
@@ -125,11 +133,9 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	key := ctx.Key()
 	if key == "" {
 		p.watermarks.Add(1)
-		streamTime := p.current(ctx.Partition())
 		if ts := ctx.Timestamp(); inRange(ts.UnixNano()) && !ts.IsZero() {
-			streamTime = p.advance(ctx.Partition(), ts.UnixNano())
+			p.advance(ctx.Partition(), ts.UnixNano())
 		}
-		p.announce(ctx, streamTime)
 		return
 	}
 	host, err := netip.ParseAddr(key)
@@ -179,31 +185,43 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	})
 	st.LastOffset = ctx.Offset()
 	ctx.SetValue(st)
-	p.announce(ctx, p.current(part))
 }
 
 // inRange reports whether t is a time windows accept (window.MaxTime).
 func inRange(t int64) bool { return t >= -window.MaxTime && t <= window.MaxTime }
 
-// announce sends a watermark downstream when the partition's stream time has
-// crossed a window's closing time (a window boundary plus the grace period)
-// since the last one: then more windows are closed, and the watermark
-// carries a time that covers them. (Announcing at boundaries instead would
-// send, for the window ending at E, a time in [E, E+grace) and nothing more
-// until the next boundary: consumers waiting for E+grace, such as the
-// trainer, would wait a window longer, or for ever once the input stops.)
-func (p *Processor) announce(ctx goka.Context, streamTime int64) {
-	part := ctx.Partition()
-	b := p.cfg.Start(streamTime-int64(p.cfg.Grace)) / int64(p.cfg.Size)
-	p.mu.Lock()
-	due := b > p.lastSent[part]
-	if due {
-		p.lastSent[part] = b
+// SetWatermarkSink sets where the ticker sends watermarks (to the features
+// topic, with an empty key). Without a sink no watermarks are sent.
+func (p *Processor) SetWatermarkSink(sink func(ctx context.Context, w *window.Vector) error) {
+	p.sink = sink
+}
+
+// announce sends a watermark for every partition in snap (stream times taken
+// before a closing visit that has completed, so every window of the
+// partition that closes at or before that time has been emitted and
+// acknowledged) whose closing boundary advanced since the last one.
+func (p *Processor) announce(ctx context.Context, snap map[int32]int64) {
+	if p.sink == nil {
+		return
 	}
-	p.mu.Unlock()
-	if due {
+	for part, t := range snap {
+		b := p.cfg.Start(t-int64(p.cfg.Grace)) / int64(p.cfg.Size)
+		p.mu.Lock()
+		due := b > p.lastSent[part]
+		p.mu.Unlock()
+		if !due {
+			continue
+		}
+		if err := p.sink(ctx, window.NewWatermark(part, p.parts, t)); err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("windower: sending watermark", "partition", part, "err", err)
+			}
+			return
+		}
 		p.announced.Add(1)
-		ctx.Emit(p.top.Features.Stream(), "", window.NewWatermark(part, p.parts, streamTime))
+		p.mu.Lock()
+		p.lastSent[part] = b
+		p.mu.Unlock()
 	}
 }
 
@@ -249,6 +267,13 @@ func (p *Processor) closable() bool {
 	return false
 }
 
+// snapshot copies the stream time of every partition seen.
+func (p *Processor) snapshot() map[int32]int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.streamTime)
+}
+
 // lowest returns the lowest stream time over the partitions seen.
 func (p *Processor) lowest() int64 {
 	p.mu.Lock()
@@ -282,20 +307,29 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			low := p.lowest()
-			if !p.closable() && low <= p.settled.Load() {
-				continue
+			if err := p.closeIdle(ctx, gp, false); err != nil && ctx.Err() == nil {
+				p.log.Warn("windower: closing idle windows", "err", err)
 			}
-			if err := gp.VisitAll(ctx, visitClose, nil); err != nil {
-				if ctx.Err() == nil {
-					p.log.Warn("windower: closing idle windows", "err", err)
-				}
-				continue
-			}
-			p.settled.Store(low)
-			p.log.Debug("windower: closed idle windows", "stream_time_low", low)
 		}
 	}
+}
+
+// closeIdle visits the table to close the windows that stream time has
+// closed, then sends the watermarks those closings make true. Unless force
+// is set it does nothing when stream time has not moved.
+func (p *Processor) closeIdle(ctx context.Context, gp *goka.Processor, force bool) error {
+	low := p.lowest()
+	if !p.closable() && low <= p.settled.Load() && !force {
+		return nil
+	}
+	snap := p.snapshot()
+	if err := gp.VisitAll(ctx, visitClose, nil); err != nil {
+		return err
+	}
+	p.announce(ctx, snap)
+	p.settled.Store(low)
+	p.log.Debug("windower: closed idle windows", "stream_time_low", low)
+	return nil
 }
 
 // StateCodec is the goka codec of the windower table.

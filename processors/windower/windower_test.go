@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,6 +62,9 @@ type fixture struct {
 	dead     *tester.QueueTracker
 	packets  *tester.QueueTracker
 	ctx      context.Context
+
+	mu   sync.Mutex
+	sent []*window.Vector // watermarks sent through the sink
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -84,11 +88,27 @@ func newFixture(t *testing.T) *fixture {
 			t.Errorf("processor: %v", err)
 		}
 	})
-	return &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,
+	f := &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,
 		features: tt.NewQueueTracker(top.Features.Name),
 		dead:     tt.NewQueueTracker(top.DeadLetter.Name),
 		packets:  tt.NewQueueTracker(top.Packets.Name),
 	}
+	p.SetWatermarkSink(func(_ context.Context, w *window.Vector) error {
+		f.mu.Lock()
+		f.sent = append(f.sent, w)
+		f.mu.Unlock()
+		return nil
+	})
+	return f
+}
+
+// settle runs what the ticker runs: a closing visit, then the watermarks.
+func (f *fixture) settle() {
+	f.t.Helper()
+	if err := f.p.closeIdle(f.ctx, f.gp, true); err != nil {
+		f.t.Fatal(err)
+	}
+	f.tt.Catchup()
 }
 
 func (f *fixture) send(host string, sums ...packet.Summary) {
@@ -109,9 +129,13 @@ func (f *fixture) visit() {
 	f.tt.Catchup()
 }
 
-// drain returns the vectors and the watermarks emitted since the last call.
+// drain returns the vectors emitted and the watermarks sent since the last
+// call.
 func (f *fixture) drain() (vecs, wms []*window.Vector) {
 	f.t.Helper()
+	f.mu.Lock()
+	wms, f.sent = f.sent, nil
+	f.mu.Unlock()
 	for {
 		key, v, ok := f.features.Next()
 		if !ok {
@@ -274,6 +298,7 @@ func TestOutOfRangeTimeDoesNotPoisonStreamTime(t *testing.T) {
 	if s := f.p.Stats(); s.Late != 1 || s.Packets != 3 {
 		t.Errorf("stats %+v, want only the out-of-range packet late", s)
 	}
+	f.settle()
 	if vs, wms := f.drain(); len(vs) != 0 || len(wms) != 1 {
 		t.Errorf("vectors %q and %d watermarks, want none and 1", ids(vs), len(wms))
 	}
@@ -373,6 +398,7 @@ func TestWatermarkCoversClosedWindows(t *testing.T) {
 	f.send(a, tcp(5*time.Second, a, "192.0.2.1"))
 	f.send(a, tcp(10*time.Second+500*time.Millisecond, a, "192.0.2.1"))
 	f.watermark(12 * time.Second) // the first window closes; then silence
+	f.settle()
 	_, wms := f.drain()
 	if len(wms) == 0 {
 		t.Fatal("no watermark")
@@ -382,8 +408,9 @@ func TestWatermarkCoversClosedWindows(t *testing.T) {
 	}
 }
 
-// TestWatermarksAnnounced: a watermark goes downstream each time the
-// partition's stream time passes a window's closing time (boundary + grace).
+// TestWatermarksAnnounced: after a closing visit, a watermark goes downstream
+// when the partition's stream time has passed a window's closing time
+// (boundary + grace) since the last one.
 func TestWatermarksAnnounced(t *testing.T) {
 	f := newFixture(t)
 	const a = "10.0.0.1"
@@ -405,6 +432,7 @@ func TestWatermarksAnnounced(t *testing.T) {
 		{"two windows at once", func() { f.watermark(55 * time.Second) }, []time.Duration{55 * time.Second}},
 	} {
 		s.do()
+		f.settle()
 		_, wms := f.drain()
 		var got []time.Duration
 		for _, w := range wms {
