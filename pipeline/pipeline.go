@@ -110,7 +110,9 @@ func (p *Pipeline) runnables() []processors.Runnable {
 	}
 	var rs []processors.Runnable
 	if p.Windower != nil {
-		rs = append(rs, processors.Runnable{Name: string(p.top.Windower), Build: build(p.Windower.Graph()), Ticker: p.Windower.Ticker})
+		b := build(p.Windower.Graph())
+		rs = append(rs, processors.Runnable{Name: string(p.top.Windower), Ticker: p.Windower.Ticker,
+			Build: func() (*goka.Processor, error) { p.Windower.Restarted(); return b() }})
 	}
 	if p.Trainer != nil {
 		rs = append(rs, processors.Runnable{Name: string(p.top.Trainer), Build: build(p.Trainer.Graph()), Ticker: p.Trainer.Ticker})

@@ -3,7 +3,7 @@
 //
 // Group: <prefix>-windower. Input: <prefix>.packets (key: host address,
 // value: packet batch). Table: <prefix>-windower-table (key: host address,
-// value: the host's open windows, see window.State). Outputs:
+// value: the host's open windows and recently closed vectors, see HostState). Outputs:
 // <prefix>.features (key: host address, one final vector per host and
 // window) and <prefix>.deadletter.
 //
@@ -23,6 +23,8 @@ package windower
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -51,6 +53,9 @@ type Stats struct {
 	Ignored int64
 	// Announced counts the watermarks sent downstream on the features topic.
 	Announced int64
+	// Reemitted counts vectors emitted again after a restart (same id and
+	// values as before; see HostState.Recent).
+	Reemitted int64
 }
 
 // Processor is the windower. Create it with New; it is safe for concurrent use
@@ -64,12 +69,15 @@ type Processor struct {
 	mu         sync.Mutex
 	streamTime map[int32]int64
 	sink       func(context.Context, *window.Vector) error
+	recovered  map[string]struct{} // hosts whose retained vectors this run re-emitted
+	retain     time.Duration
+	now        func() time.Time
 	lastSent   map[int32]int64 // window boundary of the last watermark sent per partition
 	parts      int32
 	visitedAt  int64 // stream-time window boundary of the last visit
 	settled    atomic.Int64
 
-	records, packets, late, windows, dead, replayed, watermarks, announced, ignored atomic.Int64
+	records, packets, late, windows, dead, replayed, watermarks, announced, reemitted, ignored atomic.Int64
 
 	pool sync.Pool
 }
@@ -86,7 +94,8 @@ func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logge
 		return nil, fmt.Errorf("windower: partitions %d: must be at least 1", parts)
 	}
 	p := &Processor{top: top, cfg: cfg, log: log, tick: time.Second, parts: parts,
-		streamTime: make(map[int32]int64), lastSent: make(map[int32]int64)}
+		streamTime: make(map[int32]int64), lastSent: make(map[int32]int64),
+		recovered: make(map[string]struct{}), retain: 30 * time.Second, now: time.Now}
 	p.pool.New = func() any { s := make([]packet.Summary, 0, 1024); return &s }
 	return p, nil
 }
@@ -108,6 +117,7 @@ func (p *Processor) Stats() Stats {
 		Records: p.records.Load(), Packets: p.packets.Load(), Late: p.late.Load(),
 		Windows: p.windows.Load(), DeadLetters: p.dead.Load(), Replayed: p.replayed.Load(),
 		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(), Ignored: p.ignored.Load(),
+		Reemitted: p.reemitted.Load(),
 	}
 }
 
@@ -154,6 +164,7 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 		return
 	}
 	st := p.state(ctx)
+	p.recover(ctx, st)
 	if ctx.Offset() <= st.LastOffset {
 		p.replayed.Add(1) // applied before a restart; the table already has it
 		return
@@ -179,10 +190,8 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 		}
 	}
 	p.packets.Add(int64(len(sums)))
-	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) {
-		p.windows.Add(1)
-		ctx.Emit(p.top.Features.Stream(), key, v)
-	})
+	p.prune(st)
+	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) { p.closed(ctx, st, v) })
 	st.LastOffset = ctx.Offset()
 	ctx.SetValue(st)
 }
@@ -225,25 +234,81 @@ func (p *Processor) announce(ctx context.Context, snap map[int32]int64) {
 	}
 }
 
-func (p *Processor) state(ctx goka.Context) *window.State {
-	if v, ok := ctx.Value().(*window.State); ok && v != nil {
+func (p *Processor) state(ctx goka.Context) *HostState {
+	if v, ok := ctx.Value().(*HostState); ok && v != nil && v.State != nil {
 		return v
 	}
-	return &window.State{LastOffset: -1}
+	return &HostState{State: &window.State{LastOffset: -1}}
+}
+
+// closed emits v downstream and retains it in st (see HostState.Recent).
+func (p *Processor) closed(ctx goka.Context, st *HostState, v *window.Vector) {
+	p.windows.Add(1)
+	ctx.Emit(p.top.Features.Stream(), v.Host, v)
+	st.Recent = append(st.Recent, Recent{At: p.now().UnixNano(), V: *v})
+	if n := len(st.Recent) - maxRecent; n > 0 {
+		st.Recent = append(st.Recent[:0], st.Recent[n:]...)
+	}
+}
+
+// recover re-emits, once per run of the processor, the vectors a host
+// closed recently: their emission may not have reached Kafka before a crash
+// although the state without their windows did (goka writes outputs and the
+// table asynchronously, in no order across topics). Repeats carry the same
+// id and values.
+func (p *Processor) recover(ctx goka.Context, st *HostState) {
+	p.mu.Lock()
+	_, done := p.recovered[ctx.Key()]
+	if !done {
+		p.recovered[ctx.Key()] = struct{}{}
+	}
+	p.mu.Unlock()
+	if done {
+		return
+	}
+	for i := range st.Recent {
+		p.reemitted.Add(1)
+		ctx.Emit(p.top.Features.Stream(), ctx.Key(), &st.Recent[i].V)
+	}
+}
+
+// prune drops retained vectors older than the retention period, keeping at
+// most maxRecent; it reports whether anything was dropped.
+func (p *Processor) prune(st *HostState) bool {
+	cut := p.now().Add(-p.retain).UnixNano()
+	k := 0
+	for k < len(st.Recent) && (st.Recent[k].At < cut || len(st.Recent)-k > maxRecent) {
+		k++
+	}
+	if k == 0 {
+		return false
+	}
+	st.Recent = append(st.Recent[:0], st.Recent[k:]...)
+	return true
+}
+
+// Restarted tells the windower a new goka processor is about to run: every
+// host's retained vectors are re-emitted once more (see recover).
+func (p *Processor) Restarted() {
+	p.mu.Lock()
+	p.recovered = make(map[string]struct{})
+	p.mu.Unlock()
 }
 
 func (p *Processor) onVisit(ctx goka.Context, _ any) {
-	st, ok := ctx.Value().(*window.State)
-	if !ok || st == nil || st.Open() == 0 {
+	st, ok := ctx.Value().(*HostState)
+	if !ok || st == nil || st.State == nil {
 		return
 	}
-	closed := false
-	st.Close(ctx.Key(), p.current(ctx.Partition()), p.cfg, func(v *window.Vector) {
-		closed = true
-		p.windows.Add(1)
-		ctx.Emit(p.top.Features.Stream(), ctx.Key(), v)
-	})
-	if closed {
+	p.recover(ctx, st)
+	changed := p.prune(st)
+	if st.Open() > 0 {
+		st.Close(ctx.Key(), p.current(ctx.Partition()), p.cfg, func(v *window.Vector) {
+			changed = true
+			p.closed(ctx, st, v)
+		})
+	}
+	if changed {
 		ctx.SetValue(st)
 	}
 }
@@ -332,23 +397,106 @@ func (p *Processor) closeIdle(ctx context.Context, gp *goka.Processor, force boo
 	return nil
 }
 
-// StateCodec is the goka codec of the windower table.
+// HostState is the windower table's value for one host: its open windows
+// and the vectors it closed recently.
+type HostState struct {
+	*window.State
+	// Recent holds the vectors closed during the retention period (at most
+	// maxRecent), oldest first, so that a restarted windower can emit them
+	// again: goka writes the features topic and the table asynchronously, so
+	// a crash can leave the table without a window whose vector never
+	// reached Kafka.
+	Recent []Recent
+}
+
+// Recent is a closed vector and when (wall clock, ns) it was closed.
+type Recent struct {
+	At int64
+	V  window.Vector
+}
+
+const (
+	// maxRecent bounds the vectors a host retains.
+	maxRecent = 16
+	// hostStateMagic starts a HostState record; a bare window.State record
+	// (written by earlier versions) starts with its own version byte.
+	hostStateMagic = 0xB7
+)
+
+// StateCodec is the goka codec of the windower table (values *HostState).
 type StateCodec struct{}
 
 // Encode implements goka.Codec.
 func (StateCodec) Encode(v any) ([]byte, error) {
-	st, ok := v.(*window.State)
-	if !ok {
-		return nil, fmt.Errorf("windower: state codec: got %T, want *window.State", v)
+	hs, ok := v.(*HostState)
+	if !ok || hs.State == nil {
+		return nil, fmt.Errorf("windower: state codec: got %T, want *windower.HostState", v)
 	}
-	return st.MarshalBinary()
+	b := []byte{hostStateMagic}
+	st, err := hs.State.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("windower: state codec: %w", err)
+	}
+	b = binary.AppendUvarint(b, uint64(len(st)))
+	b = append(b, st...)
+	b = binary.AppendUvarint(b, uint64(len(hs.Recent)))
+	for i := range hs.Recent {
+		b = binary.AppendVarint(b, hs.Recent[i].At)
+		enc, err := codecs.AppendVector(nil, &hs.Recent[i].V)
+		if err != nil {
+			return nil, fmt.Errorf("windower: state codec: %w", err)
+		}
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
+	}
+	return b, nil
 }
+
+// ErrBadState is returned for a table value that does not decode.
+var ErrBadState = errors.New("windower: bad state record")
 
 // Decode implements goka.Codec.
 func (StateCodec) Decode(b []byte) (any, error) {
-	st := new(window.State)
-	if err := st.UnmarshalBinary(b); err != nil {
+	hs := &HostState{State: new(window.State)}
+	if len(b) == 0 || b[0] != hostStateMagic {
+		if err := hs.State.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("windower: state codec: %w", err)
+		}
+		return hs, nil
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, ErrBadState
+	}
+	if err := hs.State.UnmarshalBinary(b[k : k+int(n)]); err != nil {
 		return nil, fmt.Errorf("windower: state codec: %w", err)
 	}
-	return st, nil
+	b = b[k+int(n):]
+	cnt, k := binary.Uvarint(b)
+	if k <= 0 || cnt > maxRecent {
+		return nil, ErrBadState
+	}
+	b = b[k:]
+	for range cnt {
+		at, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, ErrBadState
+		}
+		b = b[k:]
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, ErrBadState
+		}
+		r := Recent{At: at}
+		if err := codecs.DecodeVector(b[k:k+int(l)], &r.V); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+		}
+		hs.Recent = append(hs.Recent, r)
+		b = b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, ErrBadState
+	}
+	return hs, nil
 }

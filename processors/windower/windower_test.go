@@ -169,12 +169,12 @@ func id(host string, d time.Duration) string {
 	return (&window.Vector{Host: host, Start: at(d)}).ID()
 }
 
-func (f *fixture) state(host string) *window.State {
+func (f *fixture) state(host string) *HostState {
 	v := f.tt.TableValue(goka.GroupTable(f.top.Windower), host)
 	if v == nil {
 		return nil
 	}
-	return v.(*window.State)
+	return v.(*HostState)
 }
 
 func TestFinalVectorPerHostAndWindow(t *testing.T) {
@@ -320,7 +320,7 @@ func TestReplayedRecordIsSkipped(t *testing.T) {
 	}
 	// The table says r's state already holds offsets up to 1000 (applied
 	// before a restart); the tester's next offsets are below that.
-	f.tt.SetTableValue(goka.GroupTable(f.top.Windower), r, &window.State{LastOffset: 1000})
+	f.tt.SetTableValue(goka.GroupTable(f.top.Windower), r, &HostState{State: &window.State{LastOffset: 1000}})
 	before := f.p.Stats()
 	f.send(r, tcp(3*time.Second, r, "192.0.2.1"))
 	after := f.p.Stats()
@@ -511,7 +511,9 @@ func TestStateCodec(t *testing.T) {
 	s := tcp(1*time.Second, "10.0.0.1", "192.0.2.1")
 	st.Add(host, &s, s.Time, testConfig)
 	st.LastOffset = 7
-	b, err := StateCodec{}.Encode(st)
+	rec := Recent{At: 42, V: window.Vector{Host: "10.0.0.1", Start: at(0), End: at(10 * time.Second), Values: make([]float64, window.NumFeatures)}}
+	rec.V.Values[0] = 3
+	b, err := StateCodec{}.Encode(&HostState{State: st, Recent: []Recent{rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,14 +521,91 @@ func TestStateCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := v.(*window.State)
-	if got.LastOffset != 7 || got.Open() != 1 {
+	got := v.(*HostState)
+	if got.LastOffset != 7 || got.Open() != 1 || len(got.Recent) != 1 || got.Recent[0].At != 42 || got.Recent[0].V.ID() != rec.V.ID() || got.Recent[0].V.Values[0] != 3 {
 		t.Errorf("decoded %+v", got)
+	}
+	// A bare window.State (the table format before HostState) still decodes.
+	bare, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := (StateCodec{}).Decode(bare); err != nil || v.(*HostState).LastOffset != 7 {
+		t.Errorf("bare state: %v %+v", err, v)
 	}
 	if _, err := (StateCodec{}).Encode("x"); err == nil {
 		t.Error("encoded a string")
 	}
-	if _, err := (StateCodec{}).Decode([]byte("garbage")); err == nil {
-		t.Error("decoded garbage")
+	for _, bad := range [][]byte{[]byte("garbage"), {hostStateMagic}, {hostStateMagic, 200}, append(append([]byte{}, b...), 0)} {
+		if _, err := (StateCodec{}).Decode(bad); err == nil {
+			t.Errorf("decoded %x", bad)
+		}
+	}
+}
+
+// TestRestartReemitsRecentVectors: goka writes the features topic and the
+// table asynchronously, so after a crash the table may lack a window whose
+// vector never reached Kafka. A restarted windower emits each host's recently
+// closed vectors once more, with the same ids and values, and prunes them
+// after the retention period.
+func TestRestartReemitsRecentVectors(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Unix(1_800_000_000, 0)
+	f.p.now = func() time.Time { return clock }
+	const a, b = "10.0.0.1", "10.0.0.2"
+	f.send(a, tcp(1*time.Second, a, "192.0.2.1"))
+	f.send(b, tcp(2*time.Second, b, "192.0.2.1"))
+	f.watermark(13 * time.Second)
+	f.settle() // closes both first windows by the visitor
+	first, _ := f.drain()
+	if len(first) != 2 {
+		t.Fatalf("first run emitted %q", ids(first))
+	}
+	if st := f.state(a); st == nil || len(st.Recent) != 1 || st.Recent[0].V.ID() != id(a, 0) {
+		t.Fatalf("a's retained vectors: %+v", st)
+	}
+
+	// Nothing is re-emitted within the same run.
+	f.send(a, tcp(14*time.Second, a, "192.0.2.1"))
+	if vs, _ := f.drain(); len(vs) != 0 {
+		t.Errorf("same run re-emitted %q", ids(vs))
+	}
+
+	f.p.Restarted()
+	f.send(a, tcp(15*time.Second, a, "192.0.2.1")) // a: first touch after the restart
+	f.settle()                                     // b: touched by the visitor
+	again, _ := f.drain()
+	want := map[string]*window.Vector{}
+	for _, v := range first {
+		want[v.ID()] = v
+	}
+	if len(again) != 2 {
+		t.Fatalf("after restart emitted %q, want the 2 retained vectors again", ids(again))
+	}
+	for _, v := range again {
+		w, ok := want[v.ID()]
+		if !ok || !slices.Equal(v.Values, w.Values) || v.End != w.End {
+			t.Errorf("re-emitted %s differs from the first emission", v.ID())
+		}
+	}
+	if got := f.p.Stats().Reemitted; got != 2 {
+		t.Errorf("Reemitted = %d, want 2", got)
+	}
+
+	// After the retention period the visitor prunes them.
+	clock = clock.Add(time.Minute)
+	f.settle()
+	for _, h := range []string{a, b} {
+		if st := f.state(h); st == nil || len(st.Recent) != 0 {
+			t.Errorf("%s still retains %+v after the retention period", h, st.Recent)
+		}
+	}
+	// Only the newest maxRecent closed vectors are retained (and encode).
+	const c = "10.0.0.3"
+	for i := range maxRecent + 5 {
+		f.send(c, tcp(time.Duration(20+10*i)*time.Second, c, "192.0.2.1"))
+	}
+	if st := f.state(c); st == nil || len(st.Recent) != maxRecent {
+		t.Errorf("c retains %d vectors, want %d", len(st.Recent), maxRecent)
 	}
 }
