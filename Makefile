@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 GOLANGCI  ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
 
-.PHONY: all build test race lint bench fuzz demo integration tidy-check clean
+.PHONY: all build test race lint bench fuzz demo integration kafka-up kafka-down tidy-check clean
 
 all: build test lint
 
@@ -41,6 +41,14 @@ demo:
 # Integration tests: multi-process riptide on a standalone broker.
 integration:
 	$(GO) test -count=1 -tags integration ./integration/...
+
+# A single-node Apache Kafka 4.x broker (KRaft, no Docker; needs java 17+ and mvn)
+# for integration tests: prints its bootstrap address (KAFKA_PORT, default 39092).
+kafka-up:
+	@integration/kafka/kafka.sh up
+
+kafka-down:
+	@integration/kafka/kafka.sh down
 
 tidy-check:
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
