@@ -30,11 +30,14 @@ type Anomaly struct {
 	// WindowStart; written in UTC with TimeFormat.
 	WindowStart time.Time `json:"window_start"`
 	WindowEnd   time.Time `json:"window_end"`
-	// Score is the anomaly score of the window; larger is more anomalous.
-	// JSON "score", a finite number.
+	// Score is the model's score of the window: the log of the one-class
+	// SVM's kernel sum over its offset, which has the sign of the LIBSVM
+	// decision value; lower is more anomalous. JSON "score", a finite
+	// number.
 	Score float64 `json:"score"`
-	// Threshold is the score above which the model flags a window; Score
-	// exceeded it. JSON "threshold", a finite number.
+	// Threshold is the score below which the model flags a window (Score <
+	// Threshold), calibrated on held-out normal windows. JSON "threshold",
+	// a finite number.
 	Threshold float64 `json:"threshold"`
 	// ModelVersion names the immutable model that scored the window. JSON
 	// "model_version".

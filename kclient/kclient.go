@@ -32,6 +32,15 @@ type Config struct {
 	ClientID string
 	// Replication is the replication factor of topics riptide creates.
 	Replication int
+	// Retention is how long topics stamped with processing time keep
+	// records (default 7 days).
+	Retention time.Duration
+	// EventRetentionBytes bounds, per partition, the topics stamped with
+	// event time (packets, syslog, flows; default 8 GiB). Kafka judges time
+	// retention by record timestamps, so time retention would delete a
+	// replayed capture from last month as soon as it is written: these
+	// topics are retained by size only.
+	EventRetentionBytes int64
 }
 
 // ParseBrokers splits a comma-separated broker list, dropping blanks.
@@ -61,6 +70,20 @@ func (c *Config) clientID() string {
 		return "riptide"
 	}
 	return c.ClientID
+}
+
+func (c *Config) retention() time.Duration {
+	if c.Retention <= 0 {
+		return 7 * 24 * time.Hour
+	}
+	return c.Retention
+}
+
+func (c *Config) eventRetentionBytes() int64 {
+	if c.EventRetentionBytes <= 0 {
+		return 8 << 30
+	}
+	return c.EventRetentionBytes
 }
 
 func (c *Config) replication() int {
@@ -189,8 +212,13 @@ func CreateTopics(ctx context.Context, cl *kgo.Client, c Config, topics []topolo
 	var created, failed []string
 	for _, t := range topics {
 		cfg := map[string]*string{"cleanup.policy": kadm.StringPtr(t.Cleanup)}
-		if t.Cleanup == topology.CleanupDelete {
-			cfg["retention.ms"] = kadm.StringPtr(fmt.Sprint((7 * 24 * time.Hour).Milliseconds()))
+		switch {
+		case t.Cleanup != topology.CleanupDelete:
+		case t.EventTime:
+			cfg["retention.ms"] = kadm.StringPtr("-1")
+			cfg["retention.bytes"] = kadm.StringPtr(fmt.Sprint(c.eventRetentionBytes()))
+		default:
+			cfg["retention.ms"] = kadm.StringPtr(fmt.Sprint(c.retention().Milliseconds()))
 		}
 		cfg["max.message.bytes"] = kadm.StringPtr(fmt.Sprint(8 << 20))
 		resp, err := adm.CreateTopic(ctx, partitions, int16(c.replication()), cfg, t.Name)

@@ -306,14 +306,22 @@ func TestCreateTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := map[string]string{}
+	policy, retMS, retBytes := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, rc := range rcs {
 		if rc.Err != nil {
 			t.Fatalf("describe %s: %v", rc.Name, rc.Err)
 		}
 		for _, c := range rc.Configs {
-			if c.Key == "cleanup.policy" && c.Value != nil {
+			if c.Value == nil {
+				continue
+			}
+			switch c.Key {
+			case "cleanup.policy":
 				policy[rc.Name] = *c.Value
+			case "retention.ms":
+				retMS[rc.Name] = *c.Value
+			case "retention.bytes":
+				retBytes[rc.Name] = *c.Value
 			}
 		}
 	}
@@ -328,6 +336,19 @@ func TestCreateTopics(t *testing.T) {
 		}
 		if policy[tp.Name] != tp.Cleanup {
 			t.Errorf("%s: cleanup.policy %q, want %q", tp.Name, policy[tp.Name], tp.Cleanup)
+		}
+		// Event-time topics (capture timestamps, possibly long past) must not
+		// be retained by time, or Kafka deletes a replay as it is written.
+		switch {
+		case tp.Cleanup != topology.CleanupDelete:
+		case tp.EventTime:
+			if retMS[tp.Name] != "-1" || retBytes[tp.Name] != fmt.Sprint(int64(8<<30)) {
+				t.Errorf("%s: retention.ms %q, retention.bytes %q; want -1 and 8 GiB", tp.Name, retMS[tp.Name], retBytes[tp.Name])
+			}
+		default:
+			if retMS[tp.Name] != fmt.Sprint((7 * 24 * time.Hour).Milliseconds()) {
+				t.Errorf("%s: retention.ms %q, want 7 days", tp.Name, retMS[tp.Name])
+			}
 		}
 		n, err := kclient.PartitionCount(ctx, cl, tp.Name)
 		if err != nil || n != 4 {

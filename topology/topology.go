@@ -47,6 +47,10 @@ type Topic struct {
 	Codec goka.Codec
 	// Key and Value document the record key and value.
 	Key, Value string
+	// EventTime is true for topics whose record timestamps are event time
+	// (capture or log time, possibly long past); they are retained by size,
+	// not time.
+	EventTime bool
 	// CreatedBy says who creates the topic: "riptide topics create" or goka
 	// (group tables and loopback topics, which topics create makes up front
 	// too, so that partitions and replication are under the operator's
@@ -107,9 +111,9 @@ func New(prefix string) (*Topology, error) {
 	}
 	return &Topology{
 		Prefix:     prefix,
-		Packets:    stream("packets", CleanupDelete, codecs.PacketBatch{}, "host address", "packet batch (binary v1)"),
-		Syslog:     stream("syslog", CleanupDelete, codecs.Bytes{}, "host address", "syslog message (raw)"),
-		Flows:      stream("flows", CleanupDelete, codecs.Bytes{}, "host address", "flow record (raw)"),
+		Packets:    eventTime(stream("packets", CleanupDelete, codecs.PacketBatch{}, "host address", "packet batch (binary v1)")),
+		Syslog:     eventTime(stream("syslog", CleanupDelete, codecs.Bytes{}, "host address", "syslog message (raw)")),
+		Flows:      eventTime(stream("flows", CleanupDelete, codecs.Bytes{}, "host address", "flow record (raw)")),
 		Features:   stream("features", CleanupDelete, codecs.Vector{}, "host address", "feature vector (binary v1)"),
 		Anomalies:  stream("anomalies", CleanupDelete, codecs.AnomalyJSON{}, "host address", "anomaly (JSON)"),
 		Feedback:   stream("feedback", CleanupDelete, codecs.Bytes{}, "anomaly id", "verdict (JSON)"),
@@ -118,6 +122,11 @@ func New(prefix string) (*Topology, error) {
 		Trainer:    goka.Group(prefix + "-trainer"),
 		Detector:   goka.Group(prefix + "-detector"),
 	}, nil
+}
+
+func eventTime(t Topic) Topic {
+	t.EventTime = true
+	return t
 }
 
 // MustNew is New for prefixes known to be valid (tests, DefaultPrefix).

@@ -58,12 +58,19 @@ func newTopicsCmd(g *globals) *cobra.Command {
 	}
 	var partitions int32
 	var replication int
+	var retention time.Duration
+	var eventBytes int64
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create every topic riptide uses (streams, group tables, loops)",
 		Long: `create makes every topic of the topology with the given partition count and
 replication factor. Existing topics with the same partition count are left alone;
-anything else fails loudly and exits non-zero.`,
+anything else fails loudly and exits non-zero.
+
+Topics stamped with event time (packets, syslog, flows) are retained by size only
+(--event-retention-bytes per partition): Kafka judges time retention by record
+timestamps, so a replayed capture from last month would be deleted as soon as it
+is written. The others keep records for --retention.`,
 		Example: `  riptide topics create --brokers kafka1:9092,kafka2:9092 --partitions 24 --replication 3
   riptide topics create --brokers 127.0.0.1:9092 --prefix staging`,
 		Args: noArgs,
@@ -83,6 +90,8 @@ anything else fails loudly and exits non-zero.`,
 				return usagef("--replication %d: must be at least 1", replication)
 			}
 			kc.Replication = replication
+			kc.Retention = retention
+			kc.EventRetentionBytes = eventBytes
 			cl, err := kclient.NewClient(kc)
 			if err != nil {
 				return err
@@ -106,6 +115,8 @@ anything else fails loudly and exits non-zero.`,
 	}
 	create.Flags().Int32Var(&partitions, "partitions", topology.DefaultPartitions, "partitions per topic (caps the members of each consumer group)")
 	create.Flags().IntVar(&replication, "replication", 1, "replication factor (3 on a production cluster)")
+	create.Flags().DurationVar(&retention, "retention", 7*24*time.Hour, "retention of topics stamped with processing time (features, anomalies, ...)")
+	create.Flags().Int64Var(&eventBytes, "event-retention-bytes", 8<<30, "size retention per partition of topics stamped with event time (packets, syslog, flows)")
 	list := &cobra.Command{
 		Use:     "list",
 		Short:   "Print the topology: every topic, its cleanup policy, key and value",
