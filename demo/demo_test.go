@@ -3,12 +3,13 @@ package demo_test
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riptide-nids/riptide/internal/testenv"
 
 	"github.com/riptide-nids/riptide/backtest"
 	"github.com/riptide-nids/riptide/codecs"
@@ -19,24 +20,9 @@ import (
 	"github.com/riptide-nids/riptide/window"
 )
 
-// datasets finds ../shared/datasets above the working directory.
 func datasets(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "..", "shared", "datasets")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/datasets not found above the working directory; the tests need ../shared/datasets")
-		}
-		dir = parent
-	}
+	return testenv.Datasets(t)
 }
 
 type genSource struct{ g *loadtest.Generator }

@@ -3,22 +3,20 @@ package detect
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-// nslKDDDir holds the shared NSL-KDD files (see ../shared/datasets/README.md).
-var nslKDDDir = filepath.Join("..", "..", "shared", "datasets", "nsl-kdd")
+	"github.com/riptide-nids/riptide/internal/testenv"
+)
 
 // readNSLKDD returns the numeric features of every record (the three
 // categorical columns dropped) and whether the record is normal traffic.
 func readNSLKDD(t testing.TB, name string) (X [][]float64, normal []bool) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(nslKDDDir, name))
+	f, err := os.Open(testenv.Datasets(t, "nsl-kdd", name))
 	if err != nil {
 		t.Fatal(err)
 	}

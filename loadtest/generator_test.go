@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riptide-nids/riptide/internal/testenv"
+
 	"github.com/riptide-nids/riptide/packet"
 )
 
@@ -343,7 +345,7 @@ func TestWriteLabelsCSV(t *testing.T) {
 		t.Errorf("first label %q, want prefix %q", got, want)
 	}
 	// Every line parses like the benchmark's own labels.
-	ref, err := os.ReadFile("../../shared/datasets/bench/dev-mixed.labels.csv")
+	ref, err := os.ReadFile(testenv.Datasets(t, "bench", "dev-mixed.labels.csv"))
 	if err != nil {
 		t.Fatalf("reference labels: %v", err)
 	}

@@ -6,28 +6,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/riptide-nids/riptide/internal/testenv"
 )
 
-// datasetsDir returns the shared datasets directory: the first
-// shared/datasets found walking up from the working directory. Tests fail,
-// not skip, without it.
 func datasetsDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "datasets")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("shared/datasets not found above the working directory")
-		}
-		dir = parent
-	}
+	return testenv.Datasets(tb)
 }
 
 // datasetCaptures returns the capture files the reader tests cover, relative

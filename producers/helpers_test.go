@@ -2,36 +2,19 @@ package producers_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/riptide-nids/riptide/internal/testenv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// datasetsDir returns ../shared/datasets of the repository, found by walking
-// up from the package directory. The shared captures are part of the test
-// setup (in CI too): their absence fails the test.
 func datasetsDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "datasets")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("shared/datasets not found above the package directory (see ../shared/datasets/README.md)")
-		}
-		dir = parent
-	}
+	return testenv.Datasets(tb)
 }
 
 // cluster starts a one-broker kfake cluster seeded with topics of the given

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/riptide-nids/riptide/internal/testenv"
 )
 
 var bin string
@@ -32,14 +34,7 @@ func TestMain(m *testing.M) {
 
 func datasets(t *testing.T) string {
 	t.Helper()
-	p, err := filepath.Abs("../../../shared/datasets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared datasets not found at %s: %v", p, err)
-	}
-	return p
+	return testenv.Datasets(t)
 }
 
 // run runs the binary and returns stdout, stderr and the exit code.
