@@ -75,11 +75,7 @@ is written. The others keep records for --retention.`,
   riptide topics create --brokers 127.0.0.1:9092 --prefix staging`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			top, err := g.topology()
-			if err != nil {
-				return err
-			}
-			kc, err := g.kafka()
+			top, kc, err := g.cluster()
 			if err != nil {
 				return err
 			}
@@ -153,11 +149,7 @@ from another reader.`,
   riptide tail --brokers 127.0.0.1:9092 --from-beginning --json | jq .host`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			top, err := g.topology()
-			if err != nil {
-				return err
-			}
-			kc, err := g.kafka()
+			top, kc, err := g.cluster()
 			if err != nil {
 				return err
 			}

@@ -90,11 +90,7 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 				return dryRunCapture(ctx, src)
 			}
 			ordered := producers.Reorder(src, reorder, maxReorderHeld)
-			top, err := g.topology()
-			if err != nil {
-				return err
-			}
-			kc, err := g.kafka()
+			top, kc, err := g.cluster()
 			if err != nil {
 				return err
 			}
@@ -181,11 +177,7 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 			if err != nil {
 				return err
 			}
-			top, err := g.topology()
-			if err != nil {
-				return err
-			}
-			kc, err := g.kafka()
+			top, kc, err := g.cluster()
 			if err != nil {
 				return err
 			}

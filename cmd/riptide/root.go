@@ -60,6 +60,16 @@ func (g *globals) kafka() (kclient.Config, error) {
 	return kc, nil
 }
 
+// cluster returns the topology and the Kafka settings of the global flags.
+func (g *globals) cluster() (*topology.Topology, kclient.Config, error) {
+	top, err := g.topology()
+	if err != nil {
+		return nil, kclient.Config{}, err
+	}
+	kc, err := g.kafka()
+	return top, kc, err
+}
+
 func newRoot() *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
