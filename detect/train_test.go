@@ -195,10 +195,13 @@ func TestPreprocess(t *testing.T) {
 			}
 		}
 	}
+	clip := p.Clip
+	p.Clip = 5
 	p.apply(z, []float64{1e300, 0, 5})
-	if z[0] != DefaultClip {
-		t.Errorf("not clipped: %v", z[0])
+	if z[0] != 5 {
+		t.Errorf("not clipped at 5: %v", z[0])
 	}
+	p.Clip = clip
 	_, Zn := fitPreprocess(X, false, ScaleNone)
 	if Zn[3][0] != 1e9 {
 		t.Errorf("scale none changed a value: %v", Zn[3][0])

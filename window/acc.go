@@ -52,6 +52,13 @@ type acc struct {
 	dstIPs, dstPorts, dstPairs sketch.Set // as sender
 	srcIPs, localPorts         sketch.Set // as receiver
 	synSvc                     sketch.TopK
+
+	// The host-history features, once frozen (hDone): taken from the
+	// State's history before it first records a start at or after end, so
+	// that they do not depend on when the window is closed.
+	hDone              bool
+	hStarts, hStartsIn uint64
+	hReg               float64
 }
 
 var accPool = sync.Pool{New: func() any { return new(acc) }}
@@ -92,8 +99,10 @@ func hasPorts(s *packet.Summary) bool {
 	return s.Flags&packet.FlagFragment == 0 || s.SrcPort != 0 || s.DstPort != 0
 }
 
-// add counts s, sent by the host when out, received when in.
-func (a *acc) add(s *packet.Summary, out, in bool) {
+// add counts s, sent by the host when out, received when in. It returns the
+// hashes it computed that the State's history needs too: the (destination,
+// port) pair's when out and s has ports, the source address's when in.
+func (a *acc) add(s *packet.Summary, out, in bool) (outPair, inSrc uint64) {
 	c := &a.c
 	c[cPkts]++
 	c[cBytes] += uint64(s.Length)
@@ -128,6 +137,7 @@ func (a *acc) add(s *packet.Summary, out, in bool) {
 		var pair uint64
 		if ports {
 			pair = sketch.HashPair(hd, s.DstPort)
+			outPair = pair
 			a.dstPorts.Add(sketch.HashPort(s.DstPort))
 			a.dstPairs.Add(pair)
 		}
@@ -176,7 +186,8 @@ func (a *acc) add(s *packet.Summary, out, in bool) {
 	if in {
 		c[cPktsIn]++
 		c[cBytesIn] += uint64(s.Length)
-		a.srcIPs.Add(sketch.HashAddr(s.Src))
+		inSrc = sketch.HashAddr(s.Src)
+		a.srcIPs.Add(inSrc)
 		if ports {
 			a.localPorts.Add(sketch.HashPort(s.DstPort))
 		}
@@ -205,6 +216,7 @@ func (a *acc) add(s *packet.Summary, out, in bool) {
 			c[cNXIn]++
 		}
 	}
+	return outPair, inSrc
 }
 
 func diff(a, b uint64) float64 {
@@ -260,6 +272,9 @@ func (a *acc) values(v []float64) {
 	v[FDstPortEntropy] = a.dstPorts.Entropy()
 	v[FSrcIPEntropy] = a.srcIPs.Entropy()
 	v[FPktSizeMean] = ratio(c[cBytes], c[cPkts])
+	v[FSvcStarts60s] = float64(a.hStarts)
+	v[FSvcStartsIn60s] = float64(a.hStartsIn)
+	v[FBeaconRegularity] = a.hReg
 	v[FIATMean], v[FIATStd] = 0, 0
 	if n := c[cPkts]; n >= 2 {
 		g := float64(n - 1)

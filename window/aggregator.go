@@ -30,7 +30,8 @@ type AggregatorStats struct {
 	Late uint64
 	// Windows is the number of vectors emitted.
 	Windows uint64
-	// Hosts is the number of hosts with open windows now.
+	// Hosts is the number of hosts with open windows or connection
+	// history (see State) now.
 	Hosts int
 }
 
@@ -109,12 +110,12 @@ func (a *Aggregator) host(addr netip.Addr) *aggHost {
 }
 
 // close closes every host's windows at streamTime, emits their vectors in
-// order and forgets hosts left without windows.
+// order and forgets hosts left without windows or history.
 func (a *Aggregator) close(streamTime int64) {
 	collect := func(v *Vector) { a.buf = append(a.buf, v) }
 	for addr, h := range a.hosts {
 		h.st.Close(h.name, streamTime, a.cfg, collect)
-		if h.st.Open() == 0 {
+		if h.st.empty() {
 			delete(a.hosts, addr)
 		}
 	}

@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
-// stateVersion is the first byte of an encoded State.
-const stateVersion = 1
+// stateVersion is the first byte of an encoded State. Version 2 added the
+// connection history; version 1 (without it) still decodes, to an empty
+// history.
+const (
+	stateVersion   = 2
+	stateVersionV1 = 1
+)
 
 // Errors of State.UnmarshalBinary, returned wrapped.
 var (
@@ -22,9 +27,12 @@ var (
 
 const ms = int64(time.Millisecond)
 
-// MarshalBinary encodes the State (version 1): a version byte, LastOffset and
+// MarshalBinary encodes the State (version 2): a version byte, LastOffset and
 // Late, then per open window its start and size in milliseconds, a bitmap of
-// its non-zero counters and their varints, its timing and its sketches. An
+// its non-zero counters and their varints, its timing and its sketches; then
+// the connection history as sender and as receiver: per side the number of
+// services and per service its key, its start times in milliseconds (the
+// first as a varint, then varint gaps) and its non-zero bucket counts. An
 // idle host's window takes about 120 bytes; see the package documentation
 // for larger ones.
 func (st *State) MarshalBinary() ([]byte, error) {
@@ -68,8 +76,146 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 			b = s.set.AppendBinary(b, s.weights)
 		}
 		b = w.synSvc.AppendBinary(b)
+		// History flag: 0 not frozen, 1 frozen, 2 frozen with a regularity.
+		switch {
+		case !w.hDone:
+			b = append(b, 0)
+		case w.hReg == 0:
+			b = append(b, 1)
+		default:
+			b = append(b, 2)
+		}
+		if w.hDone {
+			b = binary.AppendUvarint(b, w.hStarts)
+			b = binary.AppendUvarint(b, w.hStartsIn)
+			if w.hReg != 0 {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(w.hReg))
+			}
+		}
 	}
+	b = append(b, st.sent.len()|st.recv.len()<<4)
+	b = st.sent.appendBinary(b)
+	b = st.recv.appendBinary(b)
 	return b, nil
+}
+
+func (h *hist) len() uint8 {
+	if h == nil {
+		return 0
+	}
+	return h.n
+}
+
+// appendBinary appends the side's encoding (its service count is in a byte
+// before both sides): per service its key (4 bytes), the number of start
+// times, the first time (varint ms, as a difference from the previous
+// service's first time), the gaps (uvarint ms), a bitmap of the non-zero
+// bucket counts and their uvarints.
+func (h *hist) appendBinary(b []byte) []byte {
+	if h == nil {
+		return b
+	}
+	var prev int64
+	for i := 0; i < int(h.n); i++ {
+		s := &h.s[i]
+		b = binary.LittleEndian.AppendUint32(b, h.keys[i])
+		b = append(b, s.n)
+		b = binary.AppendVarint(b, s.times[0]-prev)
+		prev = s.times[0]
+		for k := 1; k < int(s.n); k++ {
+			b = binary.AppendUvarint(b, uint64(s.times[k]-s.times[k-1]))
+		}
+		var bm uint8
+		for k, c := range s.cnt {
+			if c != 0 {
+				bm |= 1 << k
+			}
+		}
+		b = append(b, bm)
+		for _, c := range s.cnt {
+			if c != 0 {
+				b = binary.AppendUvarint(b, uint64(c))
+			}
+		}
+	}
+	return b
+}
+
+// decodeHist reads one side of the history with n services (see
+// appendBinary); nil if n is 0.
+func decodeHist(r *reader, n int) (*hist, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if n > histSlots {
+		return nil, fmt.Errorf("history of %d services: %w", n, ErrCorruptState)
+	}
+	h := newHist()
+	if err := h.decode(r, n); err != nil {
+		h.release()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *hist) decode(r *reader, n int) error {
+	const maxMS = MaxTime / ms
+	var prev int64
+	for i := 0; i < n; i++ {
+		if len(r.b) < 5 {
+			return fmt.Errorf("history service %d: %w", i, ErrCorruptState)
+		}
+		s := &h.s[i]
+		h.keys[i] = binary.LittleEndian.Uint32(r.b)
+		s.n = r.b[4]
+		r.b = r.b[5:]
+		if s.n == 0 || s.n > histTimes {
+			return fmt.Errorf("history service %d: %d times: %w", i, s.n, ErrCorruptState)
+		}
+		for j := 0; j < i; j++ {
+			if h.keys[j] == h.keys[i] {
+				return fmt.Errorf("history service %d: duplicate key: %w", i, ErrCorruptState)
+			}
+		}
+		if d := r.varint("history time"); r.err == nil {
+			if d < -2*maxMS || d > 2*maxMS || prev+d < -maxMS || prev+d > maxMS {
+				r.fail("history time")
+			}
+			s.times[0] = prev + d
+			prev = s.times[0]
+		}
+		for k := 1; k < int(s.n) && r.err == nil; k++ {
+			d := r.uvarint("history gap")
+			if d > uint64(maxMS-s.times[k-1]) {
+				r.fail("history gap")
+			}
+			s.times[k] = s.times[k-1] + int64(d)
+		}
+		if r.err != nil {
+			return r.err
+		}
+		if len(r.b) < 1 {
+			return fmt.Errorf("history service %d buckets: %w", i, ErrCorruptState)
+		}
+		bm := r.b[0]
+		r.b = r.b[1:]
+		for k := range s.cnt {
+			if bm&(1<<k) != 0 {
+				c := r.uvarint("history count")
+				if r.err == nil && (c == 0 || c > math.MaxUint32) {
+					r.fail("history count")
+				}
+				s.cnt[k] = uint32(c)
+				h.tot[i] = uint32(min(uint64(h.tot[i])+c, math.MaxUint32))
+			}
+		}
+		if r.err != nil {
+			return r.err
+		}
+		h.last[i] = s.latest()
+		h.n++
+	}
+	return nil
 }
 
 // UnmarshalBinary replaces the State with the one encoded in data. Malformed
@@ -122,7 +268,7 @@ func (r *reader) varint(what string) int64 {
 }
 
 func (st *State) decode(data []byte) error {
-	if len(data) == 0 || data[0] != stateVersion {
+	if len(data) == 0 || data[0] != stateVersion && data[0] != stateVersionV1 {
 		if len(data) == 0 {
 			return fmt.Errorf("empty: %w", ErrStateVersion)
 		}
@@ -205,6 +351,47 @@ func (st *State) decode(data []byte) error {
 		}
 		if r.b, err = w.synSvc.Decode(r.b); err != nil {
 			return fmt.Errorf("window %d: %w: %w", i, ErrCorruptState, err)
+		}
+		if data[0] == stateVersionV1 {
+			continue
+		}
+		if len(r.b) < 1 || r.b[0] > 2 {
+			return fmt.Errorf("window %d history flag: %w", i, ErrCorruptState)
+		}
+		flag := r.b[0]
+		w.hDone = flag != 0
+		r.b = r.b[1:]
+		if w.hDone {
+			w.hStarts = r.uvarint("history starts")
+			w.hStartsIn = r.uvarint("history starts in")
+			if r.err != nil {
+				return r.err
+			}
+		}
+		if flag == 2 {
+			if len(r.b) < 8 {
+				return fmt.Errorf("window %d regularity: %w", i, ErrCorruptState)
+			}
+			g := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+			r.b = r.b[8:]
+			if !(g > 0) || math.IsInf(g, 0) {
+				return fmt.Errorf("window %d regularity: %w", i, ErrCorruptState)
+			}
+			w.hReg = g
+		}
+	}
+	if data[0] != stateVersionV1 {
+		if len(r.b) < 1 {
+			return fmt.Errorf("history length: %w", ErrCorruptState)
+		}
+		ns, nr := int(r.b[0]&15), int(r.b[0]>>4)
+		r.b = r.b[1:]
+		var err error
+		if st.sent, err = decodeHist(r, ns); err != nil {
+			return fmt.Errorf("sent: %w", err)
+		}
+		if st.recv, err = decodeHist(r, nr); err != nil {
+			return fmt.Errorf("received: %w", err)
 		}
 	}
 	if len(r.b) != 0 {

@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,7 +48,7 @@ type stateCase struct {
 }
 
 var stateCases = []stateCase{
-	{"empty", func(testing.TB) *State { return NewState() }, 4},
+	{"empty", func(testing.TB) *State { return NewState() }, 5},
 	{"idle host", func(t testing.TB) *State {
 		// A host with one DNS query and one short HTTPS exchange.
 		st := stateOf(t, "10.0.0.1", append(handshake(), udp(4*time.Second, "10.0.0.1", 33000, "10.0.0.53", 53, 80)))
@@ -61,6 +63,15 @@ var stateCases = []stateCase{
 		return st
 	}, 200},
 	{"scanner", func(t testing.TB) *State { return stateOf(t, "172.16.0.8", portScan()) }, 1400},
+	{"beacon with history", func(testing.TB) *State {
+		// Added and closed packet by packet, as the windower does.
+		st, h := NewState(), ip("10.0.0.1")
+		for _, p := range beacon() {
+			st.Add(h, &p, p.Time, DefaultConfig())
+			st.Close("h", p.Time, DefaultConfig(), nil)
+		}
+		return st
+	}, 300},
 	{"flood victim", func(t testing.TB) *State { return stateOf(t, "10.10.10.10", synFlood()) }, 1200},
 	{"flood victim without replies", func(t testing.TB) *State {
 		var ps []packet.Summary
@@ -137,8 +148,27 @@ func TestStateRoundTripThenAdd(t *testing.T) {
 	}
 }
 
-// TestStateGolden pins the version 1 wire format. Run with -update to
-// rewrite testdata/state-v1.golden after a deliberate change (which also
+// TestStateGoldenV1 checks that a version 1 encoding (before the connection
+// history) still decodes, to a State without history.
+func TestStateGoldenV1(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "state-v1.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec State
+	if err := dec.UnmarshalBinary(b); err != nil {
+		t.Fatalf("v1 golden does not decode: %v", err)
+	}
+	if dec.Late != 3 || dec.Open() != 2 || dec.sent != nil || dec.recv != nil {
+		t.Errorf("v1 golden decodes to late %d, %d windows", dec.Late, dec.Open())
+	}
+	for _, v := range closeAll(&dec) {
+		checkFinite(t, v)
+	}
+}
+
+// TestStateGolden pins the version 2 wire format. Run with -update to
+// rewrite testdata/state-v2.golden after a deliberate change (which also
 // needs a new version byte).
 func TestStateGolden(t *testing.T) {
 	st := stateCases[2].st(t)
@@ -146,7 +176,7 @@ func TestStateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "state-v1.golden")
+	path := filepath.Join("testdata", "state-v2.golden")
 	if *update {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -185,7 +215,7 @@ func TestStateUnmarshalErrors(t *testing.T) {
 	}{
 		{"empty", nil, ErrStateVersion},
 		{"version 0", []byte{0}, ErrStateVersion},
-		{"version 2", append([]byte{2}, valid[1:]...), ErrStateVersion},
+		{"version 3", append([]byte{3}, valid[1:]...), ErrStateVersion},
 		{"trailing byte", append(append([]byte{}, valid...), 0), ErrCorruptState},
 		{"too many windows", append(hdr, MaxOpenWindows+1), ErrCorruptState},
 		{"zero size", append(append(hdr, 1), win(0, 0)...), ErrCorruptState},
@@ -310,4 +340,54 @@ func FuzzStateAdd(f *testing.F) {
 			checkFinite(t, v)
 		}
 	})
+}
+
+// beacon returns a host's connection attempts to one HTTPS server every
+// 2.2 s for 90 s, with the replies.
+func beacon() []packet.Summary {
+	var ps []packet.Summary
+	for i := range 41 {
+		d := time.Duration(i) * 2200 * time.Millisecond
+		ps = append(ps, tcp(d, "10.0.0.1", uint16(40000+i), "141.193.213.21", 443, syn),
+			tcp(d+30*time.Millisecond, "141.193.213.21", 443, "10.0.0.1", uint16(40000+i), synack))
+	}
+	return ps
+}
+
+func TestHistoryFeatures(t *testing.T) {
+	vs := closeAll(stateOf(t, "10.0.0.1", beacon()))
+	last := vs[len(vs)-2] // a full window late in the beacon
+	if r := last.Values[FBeaconRegularity]; r < 25 || r > 28 {
+		t.Errorf("beacon regularity %v, want close to its 27 or 28 starts", r)
+	}
+	if n := last.Values[FSvcStarts60s]; n != 27 && n != 28 {
+		t.Errorf("beacon starts in 60 s %v, want 27 or 28", n)
+	}
+	// Bursts of parallel connections are not periodic.
+	var burst []packet.Summary
+	for i := range 30 {
+		d := time.Duration(i/10)*3*time.Second + time.Duration(i%10)*time.Millisecond
+		burst = append(burst, tcp(d, "10.0.0.1", uint16(40000+i), "10.0.0.2", 22, syn))
+	}
+	vs = closeAll(stateOf(t, "10.0.0.1", burst))
+	if r := vs[0].Values[FBeaconRegularity]; r > 1 {
+		t.Errorf("burst regularity %v, want about 0", r)
+	}
+	if n := vs[0].Values[FSvcStarts60s]; n != 30 {
+		t.Errorf("burst starts %v, want 30", n)
+	}
+	vs = closeAll(stateOf(t, "10.0.0.2", burst))
+	if n := vs[0].Values[FSvcStartsIn60s]; n != 30 {
+		t.Errorf("victim starts received %v, want 30", n)
+	}
+	// A scan of many services does not evict the beacon's.
+	ps := beacon()
+	for i := range 500 {
+		ps = append(ps, tcp(80*time.Second+time.Duration(i)*time.Millisecond, "10.0.0.1", 50000, "10.0.0.9", uint16(i+1), syn))
+	}
+	slices.SortStableFunc(ps, func(a, b packet.Summary) int { return cmp.Compare(a.Time, b.Time) })
+	vs = closeAll(stateOf(t, "10.0.0.1", ps))
+	if r := vs[len(vs)-1].Values[FBeaconRegularity]; r < 10 {
+		t.Errorf("beacon regularity after a scan %v", r)
+	}
 }

@@ -56,6 +56,9 @@ const (
 	FPktSizeMean
 	FIATMean
 	FIATStd
+	FSvcStarts60s
+	FSvcStartsIn60s
+	FBeaconRegularity
 	// NumFeatures is the number of features: len(Schema).
 	NumFeatures
 )
@@ -108,6 +111,12 @@ var Schema = []Feature{
 	FPktSizeMean:      {"pkt_size_mean", "bytes", "Mean wire length of packets sent or received (floods and scans are small)."},
 	FIATMean:          {"iat_mean", "milliseconds", "Mean gap between successive packets sent or received; 0 with fewer than 2 packets."},
 	FIATStd:           {"iat_std", "milliseconds", "Standard deviation of those gaps (machine-regular vs human traffic); a packet older than the latest one seen counts as a gap of 0."},
+	// Host history: TCP connection starts (SYN without ACK) over the 60 s
+	// ending with the window, kept across windows in State (see history.go
+	// for the bounds and why).
+	FSvcStarts60s:     {"svc_starts_60s", "connections", "Most TCP connection attempts sent to one (destination, port) in the 60 s ending with the window (counted in 10 s buckets; 8 services tracked, a new one replacing the one with the fewest): repetition over time, the sign of password guessing over encrypted protocols, where each 10 s window looks like an ordinary session (the idea behind Zeek's SSH guessing heuristic); also beacons."},
+	FSvcStartsIn60s:   {"svc_starts_in_60s", "connections", "Most TCP connection attempts received from one source on one local port in the 60 s ending with the window (same bounds): the victim's side of password guessing. Spoofed floods spread over many sources and stay low."},
+	FBeaconRegularity: {"beacon_regularity", "connections", "Periodicity of connection attempts sent (beacons): per (destination, port) with n >= 3 attempts in the 60 s ending with the window, n·max(0, 1 - CV), CV the coefficient of variation of the gaps between them (estimated from the latest 16); the maximum over destinations. A fixed-period beacon scores close to n, irregular reconnects and bursts of parallel connections near 0."},
 }
 
 var schemaID = func() string {

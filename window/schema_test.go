@@ -41,7 +41,7 @@ func TestSchemaID(t *testing.T) {
 	if id != SchemaID() {
 		t.Fatal("SchemaID not stable")
 	}
-	const want = "v1-506abd52"
+	const want = "v1-46a980b1"
 	if id != want {
 		t.Errorf("SchemaID = %q, want %q", id, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/riptide-nids/riptide/packet"
+	"github.com/riptide-nids/riptide/window/internal/sketch"
 )
 
 // MaxTime bounds packet times: a packet whose Time is outside
@@ -30,6 +31,11 @@ type State struct {
 	Late uint64
 
 	wins []*acc // open windows, ordered by start
+
+	// TCP connection starts (SYN without ACK) across windows, as sender
+	// (per destination and port) and as receiver (per source and local
+	// port), for the host-history features; nil while empty.
+	sent, recv *hist
 }
 
 // NewState returns an empty State with LastOffset -1.
@@ -69,9 +75,44 @@ func (st *State) Add(host netip.Addr, s *packet.Summary, streamTime int64, cfg C
 		st.Late++
 		return false
 	}
-	w.add(s, out, in)
+	outPair, inSrc := w.add(s, out, in)
+	if s.Proto == packet.ProtoTCP && s.TCPFlags&(packet.TCPSyn|packet.TCPAck) == packet.TCPSyn && hasPorts(s) {
+		st.addStart(s, out, in, outPair, inSrc, cfg)
+	}
 	return true
 }
+
+// addStart records the connection start s in the host's history, first
+// freezing the history features of the open windows that end at or before
+// it.
+// outPair and inSrc are the hashes of the destination and port and of the
+// source (from acc.add).
+func (st *State) addStart(s *packet.Summary, out, in bool, outPair, inSrc uint64, cfg Config) {
+	t := floorDiv(s.Time, ms)
+	for _, w := range st.wins {
+		if !w.hDone && floorDiv(w.end, ms) <= t {
+			st.freeze(w)
+		}
+	}
+	// A service whose latest start is before keep can matter to no window
+	// still open (their look-backs begin after streamTime - Grace - 60 s).
+	keep := t - histLookbackMS - graceMS(cfg)
+	if out {
+		if st.sent == nil {
+			st.sent = newHist()
+		}
+		st.sent.add(uint32(outPair>>32), t, keep)
+	}
+	if in {
+		if st.recv == nil {
+			st.recv = newHist()
+		}
+		st.recv.add(uint32(sketch.HashPair(inSrc, s.DstPort)>>32), t, keep)
+	}
+}
+
+// graceMS returns cfg.Grace in whole milliseconds, rounded up.
+func graceMS(cfg Config) int64 { return -floorDiv(-int64(cfg.Grace), ms) }
 
 // window returns the open window starting at start, opening it if needed,
 // or nil if MaxOpenWindows are open already.
@@ -87,6 +128,10 @@ func (st *State) window(start, end int64) *acc {
 		return nil
 	}
 	w := newAcc(start, end)
+	if e := floorDiv(end, ms); st.sent.latest() >= e || st.recv.latest() >= e {
+		// Opened late, after the history moved past its end.
+		st.freeze(w)
+	}
 	st.wins = append(st.wins, nil)
 	copy(st.wins[i+1:], st.wins[i:])
 	st.wins[i] = w
@@ -107,6 +152,9 @@ func (st *State) Close(host string, streamTime int64, cfg Config, emit func(*Vec
 	for k < len(st.wins) && st.wins[k].end <= limit {
 		w := st.wins[k]
 		v := &Vector{Host: host, Start: w.start, End: w.end, Values: make([]float64, NumFeatures)}
+		if !w.hDone {
+			st.freeze(w)
+		}
 		w.values(v.Values)
 		w.release()
 		st.wins[k] = nil
@@ -120,14 +168,43 @@ func (st *State) Close(host string, streamTime int64, cfg Config, emit func(*Vec
 		clear(st.wins[n:])
 		st.wins = st.wins[:n]
 	}
+	// Forget the services no future window can see: a packet accepted from
+	// now on is at or after limit - Size, and addStart would drop them
+	// before using them, so dropping them now changes no vector.
+	keep := floorDiv(limit-int64(cfg.Size), ms) - histLookbackMS - graceMS(cfg)
+	if st.sent != nil && !st.sent.prune(keep) {
+		st.sent.release()
+		st.sent = nil
+	}
+	if st.recv != nil && !st.recv.prune(keep) {
+		st.recv.release()
+		st.recv = nil
+	}
 }
 
-// Reset empties the State (LastOffset -1, no late packets, no windows) and
-// returns its windows' memory to the package's pools.
+// freeze computes w's host-history features from the history as it is.
+func (st *State) freeze(w *acc) {
+	end := floorDiv(w.end, ms)
+	w.hStarts, w.hReg = st.sent.features(end)
+	w.hStartsIn, _ = st.recv.features(end)
+	w.hDone = true
+}
+
+// empty reports whether the State holds neither open windows nor history.
+func (st *State) empty() bool { return len(st.wins) == 0 && st.sent == nil && st.recv == nil }
+
+// Reset empties the State (LastOffset -1, no late packets, no windows, no
+// history) and returns its memory to the package's pools.
 func (st *State) Reset() {
 	for _, w := range st.wins {
 		w.release()
 	}
 	clear(st.wins)
+	if st.sent != nil {
+		st.sent.release()
+	}
+	if st.recv != nil {
+		st.recv.release()
+	}
 	*st = State{LastOffset: -1, wins: st.wins[:0]}
 }

@@ -51,15 +51,15 @@ def write_csv(path, X):
 
 
 def preprocess(train, test):
-    """Signed log1p, standard scaling with training statistics, clip ±10."""
+    """Signed log1p, standard scaling with training statistics, clip ±100 (detect.DefaultClip)."""
     def lg(X):
         return np.sign(X) * np.log1p(np.abs(X))
     a, b = lg(train), lg(test)
     mean = a.mean(axis=0)
     std = a.std(axis=0)
     std[std < 1e-9] = 1.0
-    return (np.clip((a - mean) / std, -10, 10),
-            np.clip((b - mean) / std, -10, 10))
+    return (np.clip((a - mean) / std, -100, 100),
+            np.clip((b - mean) / std, -100, 100))
 
 
 def libsvm_rho(X, nu, gamma):
