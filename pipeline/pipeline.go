@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lovoo/goka"
 
@@ -42,6 +43,10 @@ type Config struct {
 	Groups []string
 	// Partitions is the partition count of the packets topic.
 	Partitions int32
+	// IdleFlush is how long a partition may receive nothing before the
+	// windower closes its open windows (see windower.SetIdleFlush); 0 uses
+	// windower.DefaultIdleFlush, negative disables it.
+	IdleFlush time.Duration
 }
 
 // ParseGroups parses a comma-separated group list.
@@ -88,6 +93,12 @@ func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Pipeline, error
 	if slices.Contains(cfg.Groups, GroupWindower) {
 		if p.Windower, err = windower.New(top, cfg.Window, cfg.Partitions, log); err != nil {
 			return nil, err
+		}
+		switch {
+		case cfg.IdleFlush > 0:
+			p.Windower.SetIdleFlush(cfg.IdleFlush)
+		case cfg.IdleFlush < 0:
+			p.Windower.SetIdleFlush(0)
 		}
 	}
 	if slices.Contains(cfg.Groups, GroupTrainer) {

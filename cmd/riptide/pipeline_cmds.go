@@ -13,6 +13,7 @@ import (
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/pipeline"
 	"github.com/riptide-nids/riptide/processors/trainer"
+	"github.com/riptide-nids/riptide/processors/windower"
 	"github.com/riptide-nids/riptide/producers"
 	"github.com/riptide-nids/riptide/window"
 )
@@ -161,6 +162,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	var groups string
 	var wf windowFlags
 	var nu float64
+	var idle time.Duration
 	cmd := &cobra.Command{
 		Use:   "run --brokers B [--groups windower,trainer,detector]",
 		Short: "Run riptide's processors as Kafka consumer groups",
@@ -192,11 +194,14 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 			tc := trainer.DefaultConfig()
 			tc.Learn = wf.learn
 			tc.Train.Nu = nu
+			if idle == 0 {
+				idle = -1 // the flag's 0 disables the flush
+			}
 			parts, err := packetPartitions(cmd.Context(), kc, top.Packets.Name)
 			if err != nil {
 				return err
 			}
-			p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: wc, Trainer: tc, Groups: gs, Partitions: parts}, log)
+			p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: wc, Trainer: tc, Groups: gs, Partitions: parts, IdleFlush: idle}, log)
 			if err != nil {
 				return err
 			}
@@ -207,6 +212,7 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 	cmd.Flags().StringVar(&groups, "groups", "windower,trainer,detector", "groups to run in this process")
 	wf.register(cmd.Flags())
 	cmd.Flags().Float64Var(&nu, "nu", trainer.DefaultConfig().Train.Nu, "one-class SVM nu (upper bound on training outliers)")
+	cmd.Flags().DurationVar(&idle, "idle-flush", windower.DefaultIdleFlush, "close a partition's open windows after this long without any record (producers stopped); 0 disables")
 	return cmd
 }
 

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,8 @@ type Stats struct {
 	// Reemitted counts vectors emitted again after a restart (same id and
 	// values as before; see HostState.Recent).
 	Reemitted int64
+	// Flushed counts windows closed by an idle flush (see SetIdleFlush).
+	Flushed int64
 }
 
 // Processor is the windower. Create it with New; it is safe for concurrent use
@@ -70,6 +73,9 @@ type Processor struct {
 	streamTime map[int32]int64
 	sink       func(context.Context, *window.Vector) error
 	recovered  map[string]struct{} // hosts whose retained vectors this run re-emitted
+	lastInput  map[int32]time.Time // wall time of the last record per partition, this run
+	started    time.Time           // wall time the current run started
+	idle       time.Duration
 	retain     time.Duration
 	now        func() time.Time
 	lastSent   map[int32]int64 // window boundary of the last watermark sent per partition
@@ -77,7 +83,7 @@ type Processor struct {
 	visitedAt  int64 // stream-time window boundary of the last visit
 	settled    atomic.Int64
 
-	records, packets, late, windows, dead, replayed, watermarks, announced, reemitted, ignored atomic.Int64
+	records, packets, late, windows, dead, replayed, watermarks, announced, reemitted, flushed, ignored atomic.Int64
 
 	pool sync.Pool
 }
@@ -95,7 +101,8 @@ func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logge
 	}
 	p := &Processor{top: top, cfg: cfg, log: log, tick: time.Second, parts: parts,
 		streamTime: make(map[int32]int64), lastSent: make(map[int32]int64),
-		recovered: make(map[string]struct{}), retain: 30 * time.Second, now: time.Now}
+		recovered: make(map[string]struct{}), retain: 30 * time.Second, now: time.Now,
+		lastInput: make(map[int32]time.Time), started: time.Now(), idle: DefaultIdleFlush}
 	p.pool.New = func() any { s := make([]packet.Summary, 0, 1024); return &s }
 	return p, nil
 }
@@ -117,7 +124,7 @@ func (p *Processor) Stats() Stats {
 		Records: p.records.Load(), Packets: p.packets.Load(), Late: p.late.Load(),
 		Windows: p.windows.Load(), DeadLetters: p.dead.Load(), Replayed: p.replayed.Load(),
 		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(), Ignored: p.ignored.Load(),
-		Reemitted: p.reemitted.Load(),
+		Reemitted: p.reemitted.Load(), Flushed: p.flushed.Load(),
 	}
 }
 
@@ -139,6 +146,9 @@ func (p *Processor) current(part int32) int64 {
 
 func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	p.records.Add(1)
+	p.mu.Lock()
+	p.lastInput[ctx.Partition()] = p.now()
+	p.mu.Unlock()
 	raw, _ := msg.([]byte)
 	key := ctx.Key()
 	if key == "" {
@@ -292,7 +302,37 @@ func (p *Processor) prune(st *HostState) bool {
 func (p *Processor) Restarted() {
 	p.mu.Lock()
 	p.recovered = make(map[string]struct{})
+	p.lastInput = make(map[int32]time.Time)
+	p.started = p.now()
 	p.mu.Unlock()
+}
+
+// DefaultIdleFlush is how long a partition may receive nothing (no packets,
+// no watermarks) before the windower closes its open windows.
+const DefaultIdleFlush = 30 * time.Second
+
+// SetIdleFlush sets how long a partition may receive nothing before its
+// open windows are closed (0 disables it). Producers send watermarks every
+// second of event time, so silence means they stopped: the capture ended, or
+// a restarted windower found every record already consumed. Without the
+// flush those windows would wait for traffic that may never come. The
+// partition's stream time moves past the flushed windows, so packets for them
+// that still arrive are counted late instead of reopening them.
+func (p *Processor) SetIdleFlush(d time.Duration) { p.idle = d }
+
+// idleFor reports whether the partition has been silent for the idle-flush
+// period this run.
+func (p *Processor) idleFor(part int32) bool {
+	if p.idle <= 0 {
+		return false
+	}
+	p.mu.Lock()
+	last, ok := p.lastInput[part]
+	if !ok {
+		last = p.started
+	}
+	p.mu.Unlock()
+	return p.now().Sub(last) >= p.idle
 }
 
 func (p *Processor) onVisit(ctx goka.Context, _ any) {
@@ -303,8 +343,18 @@ func (p *Processor) onVisit(ctx goka.Context, _ any) {
 	p.recover(ctx, st)
 	changed := p.prune(st)
 	if st.Open() > 0 {
-		st.Close(ctx.Key(), p.current(ctx.Partition()), p.cfg, func(v *window.Vector) {
+		part := ctx.Partition()
+		streamTime := p.current(part)
+		flush := p.idleFor(part)
+		if flush {
+			streamTime = math.MaxInt64
+		}
+		st.Close(ctx.Key(), streamTime, p.cfg, func(v *window.Vector) {
 			changed = true
+			if flush {
+				p.flushed.Add(1)
+				p.advance(part, v.End+int64(p.cfg.Grace))
+			}
 			p.closed(ctx, st, v)
 		})
 	}
@@ -367,12 +417,19 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 	p.mu.Lock()
 	p.visitedAt = 0 // a rebuilt processor may own other partitions: visit once
 	p.mu.Unlock()
+	lastForced := p.now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := p.closeIdle(ctx, gp, false); err != nil && ctx.Err() == nil {
+			// Every idle-flush period, visit even if stream time stood
+			// still: that is when silent partitions are flushed.
+			force := p.idle > 0 && p.now().Sub(lastForced) >= p.idle
+			if force {
+				lastForced = p.now()
+			}
+			if err := p.closeIdle(ctx, gp, force); err != nil && ctx.Err() == nil {
 				p.log.Warn("windower: closing idle windows", "err", err)
 			}
 		}

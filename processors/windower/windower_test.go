@@ -552,6 +552,7 @@ func TestRestartReemitsRecentVectors(t *testing.T) {
 	f := newFixture(t)
 	clock := time.Unix(1_800_000_000, 0)
 	f.p.now = func() time.Time { return clock }
+	f.p.SetIdleFlush(0) // the clock jumps a minute below; this test is not about silence
 	const a, b = "10.0.0.1", "10.0.0.2"
 	f.send(a, tcp(1*time.Second, a, "192.0.2.1"))
 	f.send(b, tcp(2*time.Second, b, "192.0.2.1"))
@@ -607,5 +608,47 @@ func TestRestartReemitsRecentVectors(t *testing.T) {
 	}
 	if st := f.state(c); st == nil || len(st.Recent) != maxRecent {
 		t.Errorf("c retains %d vectors, want %d", len(st.Recent), maxRecent)
+	}
+}
+
+// TestIdleFlush: a partition that receives nothing for the idle-flush period
+// (the producer stopped, or a restarted windower found everything consumed)
+// has its open windows closed, and its stream time moves past them so a
+// straggler for a flushed window is late instead of reopening it.
+func TestIdleFlush(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Unix(1_800_000_000, 0)
+	f.p.now = func() time.Time { return clock }
+	f.p.Restarted() // the run starts now, on the fake clock
+	const a = "10.0.0.1"
+	f.send(a, tcp(1*time.Second, a, "192.0.2.1"), tcp(15*time.Second, a, "192.0.2.1"))
+	f.settle()
+	vs, _ := f.drain()
+	if len(vs) != 1 || vs[0].ID() != id(a, 0) {
+		t.Fatalf("before the flush: %q, want only the first window", ids(vs))
+	}
+
+	clock = clock.Add(DefaultIdleFlush - time.Second)
+	f.settle()
+	if vs, _ := f.drain(); len(vs) != 0 {
+		t.Fatalf("flushed early: %q", ids(vs))
+	}
+	clock = clock.Add(time.Second)
+	f.settle()
+	vs, _ = f.drain()
+	if len(vs) != 1 || vs[0].ID() != id(a, 10*time.Second) {
+		t.Fatalf("after %v of silence: %q, want the second window", DefaultIdleFlush, ids(vs))
+	}
+	if st := f.p.Stats(); st.Flushed != 1 {
+		t.Errorf("Flushed = %d, want 1", st.Flushed)
+	}
+	// A straggler for the flushed window is late; it does not reopen it.
+	late := f.p.Stats().Late
+	f.send(a, tcp(16*time.Second, a, "192.0.2.1"))
+	if got := f.p.Stats().Late; got != late+1 {
+		t.Errorf("straggler: late %d, want %d", got, late+1)
+	}
+	if st := f.state(a); st == nil || st.Open() != 0 {
+		t.Errorf("the flushed window was reopened: %+v", st)
 	}
 }
