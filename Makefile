@@ -38,7 +38,11 @@ fuzz:
 demo:
 	$(GO) run ./cmd/riptide demo
 
-# Integration tests: multi-process riptide on a standalone broker.
+# Integration tests: multi-process riptide on a standalone broker. Each test
+# starts its own `riptide broker` (kfake) unless KAFKA_BROKERS (passed through
+# from the environment) names a real Kafka cluster, which the tests then share,
+# each under a prefix of its own (it-<test>-<random>):
+#   make kafka-up && KAFKA_BROKERS=127.0.0.1:39092 make integration; make kafka-down
 integration:
 	$(GO) test -count=1 -tags integration ./integration/...
 

@@ -24,15 +24,18 @@ import (
 // batch and one whose key is not a host address to the packets topic of a
 // running windower (under a non-default prefix): both must land on the
 // dead-letter topic with the reason in a header, and a good record produced
-// after them must still become a feature vector.
+// after them must still become a feature vector. On kfake the prefix is
+// it-deadletter; on real Kafka it is the test's own it-deadletterongarbage-<random>.
 func TestDeadLetterOnGarbage(t *testing.T) {
-	const prefix = "it-deadletter"
 	const parts = 4
 	start := time.Now()
-	_, brokers := startBroker(t)
-	createTopics(t, brokers, parts, "--prefix", prefix)
-	top := topology.MustNew(prefix)
-	startProc(t, "run", "run", "--brokers", brokers, "--prefix", prefix, "--groups", "windower")
+	c := newCluster(t, "it-deadletter")
+	if c.prefix == topology.DefaultPrefix {
+		t.Fatalf("prefix %q: this test is about a non-default prefix", c.prefix)
+	}
+	brokers, top := c.brokers, c.top
+	c.createTopics(t, parts)
+	startProc(t, "run", c.args("run", "--groups", "windower")...)
 
 	cl, err := kclient.NewClient(kclient.Config{Brokers: []string{brokers}, ClientID: "integration-producer"})
 	if err != nil {
@@ -68,8 +71,11 @@ func TestDeadLetterOnGarbage(t *testing.T) {
 		}
 	}
 
-	dead := collect(t, brokers, top.DeadLetter.Name, 60*time.Second, func(rs []*kgo.Record) bool { return len(rs) >= 2 })
-	feats := collect(t, brokers, top.Features.Name, 60*time.Second, func(rs []*kgo.Record) bool {
+	// The windower joins its group while the records are produced: two
+	// rebalances' worth of slack on real Kafka.
+	wait := 60*time.Second + c.slack(2)
+	dead := collect(t, brokers, top.DeadLetter.Name, wait, func(rs []*kgo.Record) bool { return len(rs) >= 2 })
+	feats := collect(t, brokers, top.Features.Name, wait, func(rs []*kgo.Record) bool {
 		for _, r := range rs {
 			if string(r.Key) == host {
 				return true
@@ -120,7 +126,7 @@ func TestDeadLetterOnGarbage(t *testing.T) {
 	if len(vectors) != 1 || vectors[0] != wantID {
 		t.Errorf("feature vectors %v, want exactly [%s]", vectors, wantID)
 	}
-	t.Logf("dead letters: %d; vectors after them: %v; %.1f s", len(dead), vectors, time.Since(start).Seconds())
+	t.Logf("dead letters: %d; vectors after them: %v; %.1f s on %s", len(dead), vectors, time.Since(start).Seconds(), c.kind())
 }
 
 // collect reads topic from the start until done holds for what was read or

@@ -7,6 +7,13 @@
 //
 //	go test -count=1 -tags integration ./integration/...
 //
+// Each test starts its own `riptide broker` (kfake) unless KAFKA_BROKERS names
+// a real Kafka cluster, which every test then shares under a topic and group
+// prefix of its own (it-<test>-<random>; see cluster_test.go):
+//
+//	KAFKA_BROKERS=$(integration/kafka/kafka.sh up | tail -n1) go test -count=1 -tags integration ./integration/...
+//	integration/kafka/kafka.sh down
+//
 // TestMain builds the binary once; the shared datasets are found by walking
 // up from the working directory to a directory holding shared/datasets (the
 // repository's sibling ../shared/datasets). Their absence is a failure, not a

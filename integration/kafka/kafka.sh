@@ -178,9 +178,12 @@ auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=500
 # Time retention acts on record timestamps, and riptide capture stamps records
-# with capture time: a replayed capture older than the topics' retention.ms (7d)
-# is deleted at the next retention check (every 5 min by default), maybe before
-# it was consumed. Check hourly so a test never races it.
+# with capture time: a replayed capture older than a topic's retention.ms is
+# deleted at the next retention check (every 5 min by default), maybe before it
+# was consumed. Check hourly, so that a test rarely meets a check. Not never:
+# the first check runs log.initial.task.delay.ms (30 s) after the start, while
+# the integration suite runs; riptide's event-time topics have no time
+# retention, so the captures replayed into them survive it.
 log.retention.check.interval.ms=3600000
 EOF
 	if [[ -n "${KAFKA_EXTRA_CONFIG:-}" ]]; then
