@@ -240,7 +240,7 @@ func (p *Processor) onVisit(ctx goka.Context, _ any) {
 // Ticker scores waiting windows once the model has arrived, for hosts that
 // send nothing new. Run it while the processor runs.
 func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for n := 0; ; n++ {
 		select {
@@ -249,7 +249,7 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 		case <-t.C:
 			// waiting is exact for this run; every 10 s visit anyway for
 			// windows left pending by an earlier run.
-			if p.waiting.Load() <= 0 && n%10 != 0 {
+			if p.waiting.Load() <= 0 && n%40 != 0 {
 				continue
 			}
 			if err := gp.VisitAll(ctx, visitPending, nil); err != nil && ctx.Err() == nil {

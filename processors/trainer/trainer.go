@@ -231,10 +231,10 @@ func (p *Processor) maybeTrain(ctx goka.Context, st *State) {
 }
 
 // Ticker lets training happen when no more vectors arrive (the end of a
-// replay): every second it visits the trainer table. Run it while the
+// replay): every 250 ms it visits the trainer table. Run it while the
 // processor runs.
 func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {

@@ -99,7 +99,7 @@ func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logge
 	if parts < 1 {
 		return nil, fmt.Errorf("windower: partitions %d: must be at least 1", parts)
 	}
-	p := &Processor{top: top, cfg: cfg, log: log, tick: time.Second, parts: parts,
+	p := &Processor{top: top, cfg: cfg, log: log, tick: 250 * time.Millisecond, parts: parts,
 		streamTime: make(map[int32]int64), lastSent: make(map[int32]int64),
 		recovered: make(map[string]struct{}), retain: 30 * time.Second, now: time.Now,
 		lastInput: make(map[int32]time.Time), started: time.Now(), idle: DefaultIdleFlush}
@@ -408,7 +408,7 @@ func (p *Processor) lowest() int64 {
 // that. Demos and tests use it to know a replay is fully processed.
 func (p *Processor) Settled(t int64) bool { return p.settled.Load() >= t }
 
-// Ticker closes the windows of silent hosts: every second it visits the
+// Ticker closes the windows of silent hosts: every 250 ms it visits the
 // table of the partitions this instance owns, when stream time has moved past
 // a window boundary. Run it while the processor runs.
 func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
