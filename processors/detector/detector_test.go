@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riptide-nids/riptide/processors/internal/gokatest"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -97,14 +98,6 @@ func trainedState(t *testing.T, names []string) *trainer.State {
 	return &trainer.State{LearnStart: at(0), LearnEnd: at(learnEnd), Version: 1, Model: &m}
 }
 
-var nonName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
-
-type quiet struct{}
-
-func (quiet) Print(...any)          {}
-func (quiet) Println(...any)        {}
-func (quiet) Printf(string, ...any) {}
-
 // syncBuffer is a log sink safe for the partition goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -137,23 +130,10 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	top := topology.MustNew(nonName.ReplaceAllString(t.Name(), "_"))
+	top := gokatest.Topology(t)
 	log := new(syncBuffer)
 	p := New(top, slog.New(slog.NewTextHandler(log, nil)))
-	tt := tester.New(t)
-	gp, err := goka.NewProcessor(nil, p.Graph(), goka.WithTester(tt), goka.WithLogger(quiet{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gp.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("processor: %v", err)
-		}
-	})
+	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	return &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx, log: log,
 		anomalies: tt.NewQueueTracker(top.Anomalies.Name), dead: tt.NewQueueTracker(top.DeadLetter.Name)}
 }

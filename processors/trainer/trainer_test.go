@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riptide-nids/riptide/processors/internal/gokatest"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -58,14 +59,6 @@ func testConfig() Config {
 	return c
 }
 
-var nonName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
-
-type quiet struct{}
-
-func (quiet) Print(...any)          {}
-func (quiet) Println(...any)        {}
-func (quiet) Printf(string, ...any) {}
-
 type fixture struct {
 	t    *testing.T
 	tt   *tester.Tester
@@ -80,25 +73,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
-	top := topology.MustNew(nonName.ReplaceAllString(t.Name(), "_"))
+	top := gokatest.Topology(t)
 	p, err := New(top, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tt := tester.New(t)
-	gp, err := goka.NewProcessor(nil, p.Graph(), goka.WithTester(tt), goka.WithLogger(quiet{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gp.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("processor: %v", err)
-		}
-	})
+	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	return &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,
 		loop: tt.NewQueueTracker(top.TrainerLoop()), dead: tt.NewQueueTracker(top.DeadLetter.Name),
 		rng: rand.New(rand.NewPCG(1, 2))}

@@ -5,12 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riptide-nids/riptide/processors/internal/gokatest"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -38,20 +39,6 @@ func tcp(d time.Duration, src, dst string) packet.Summary {
 
 func batch(sums ...packet.Summary) []byte { return codecs.AppendPacketBatch(nil, sums) }
 
-var nonName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
-
-// uniqueTopology returns a topology whose names are unique to the test.
-func uniqueTopology(t *testing.T) *topology.Topology {
-	return topology.MustNew(nonName.ReplaceAllString(t.Name(), "_"))
-}
-
-// quiet discards goka's log.
-type quiet struct{}
-
-func (quiet) Print(...any)          {}
-func (quiet) Println(...any)        {}
-func (quiet) Printf(string, ...any) {}
-
 type fixture struct {
 	t        *testing.T
 	tt       *tester.Tester
@@ -69,25 +56,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	top := uniqueTopology(t)
+	top := gokatest.Topology(t)
 	p, err := New(top, testConfig, testParts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tt := tester.New(t)
-	gp, err := goka.NewProcessor(nil, p.Graph(), goka.WithTester(tt), goka.WithLogger(quiet{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gp.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("processor: %v", err)
-		}
-	})
+	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	f := &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,
 		features: tt.NewQueueTracker(top.Features.Name),
 		dead:     tt.NewQueueTracker(top.DeadLetter.Name),
