@@ -187,10 +187,8 @@ func (p *Producer) done(_ *kgo.Record, err error) {
 func (p *Producer) flushAll(ctx context.Context) {
 	for host, b := range p.batches {
 		p.flush(ctx, host, b)
-		if len(b.sums) == 0 && cap(b.sums) > 0 {
-			delete(p.batches, host) // keep the map to active hosts
-		}
 	}
+	clear(p.batches) // the map holds only hosts active in the current interval
 }
 
 // emptyBatch is the value of watermark records: an empty packet batch (goka
