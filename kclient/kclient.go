@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"strings"
 	"time"
@@ -177,31 +178,57 @@ func SaramaConfig(c Config) *sarama.Config {
 // with SaramaConfig and a topic manager that creates missing group topics with
 // the configured replication factor.
 func GokaOptions(c Config) []goka.ProcessorOption {
-	cfg := SaramaConfig(c)
-	tmc := goka.NewTopicManagerConfig()
-	tmc.Table.Replication = c.replication()
-	tmc.Stream.Replication = c.replication()
-	tmc.Stream.Retention = 7 * 24 * time.Hour
+	b := newGokaBuilders(c)
 	return []goka.ProcessorOption{
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
-		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
-		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tmc)),
+		goka.WithConsumerGroupBuilder(b.consumerGroup),
+		goka.WithConsumerSaramaBuilder(b.consumer),
+		goka.WithProducerBuilder(b.producer),
+		goka.WithTopicManagerBuilder(b.topicManager),
 		goka.WithClientID(c.clientID()),
 	}
 }
 
 // GokaEmitterOptions returns the emitter options matching GokaOptions.
 func GokaEmitterOptions(c Config) []goka.EmitterOption {
-	cfg := SaramaConfig(c)
+	b := newGokaBuilders(c)
+	return []goka.EmitterOption{
+		goka.WithEmitterProducerBuilder(b.producer),
+		goka.WithEmitterTopicManagerBuilder(b.topicManager),
+		goka.WithEmitterClientID(c.clientID()),
+	}
+}
+
+// gokaBuilders give every sarama client goka builds a configuration of its
+// own: goka's *WithConfig builders set ClientID (and the partitioner) on the
+// configuration they are given, which races with clients already running on
+// a shared one (go test -race found it).
+type gokaBuilders struct {
+	c   Config
+	tmc *goka.TopicManagerConfig
+}
+
+func newGokaBuilders(c Config) gokaBuilders {
 	tmc := goka.NewTopicManagerConfig()
 	tmc.Table.Replication = c.replication()
 	tmc.Stream.Replication = c.replication()
-	return []goka.EmitterOption{
-		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
-		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tmc)),
-		goka.WithEmitterClientID(c.clientID()),
-	}
+	tmc.Stream.Retention = c.retention()
+	return gokaBuilders{c: c, tmc: tmc}
+}
+
+func (b gokaBuilders) consumerGroup(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+	return goka.ConsumerGroupBuilderWithConfig(SaramaConfig(b.c))(brokers, group, clientID)
+}
+
+func (b gokaBuilders) consumer(brokers []string, clientID string) (sarama.Consumer, error) {
+	return goka.SaramaConsumerBuilderWithConfig(SaramaConfig(b.c))(brokers, clientID)
+}
+
+func (b gokaBuilders) producer(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+	return goka.ProducerBuilderWithConfig(SaramaConfig(b.c))(brokers, clientID, hasher)
+}
+
+func (b gokaBuilders) topicManager(brokers []string) (goka.TopicManager, error) {
+	return goka.TopicManagerBuilderWithConfig(SaramaConfig(b.c), b.tmc)(brokers)
 }
 
 // CreateTopics creates the given topics with n partitions and the configured
