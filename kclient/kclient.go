@@ -166,6 +166,14 @@ func SaramaConfig(c Config) *sarama.Config {
 	cfg.Consumer.Group.Heartbeat.Interval = 1 * time.Second
 	cfg.Consumer.Group.Session.Timeout = 10 * time.Second
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	// goka marks each input record's offset when that record's writes are
+	// acknowledged, independently of the records before it, so a later
+	// record can be committed while an earlier one's table write is still in
+	// flight; a crash then loses the earlier record. With one request in
+	// flight per broker, a broker acknowledges writes in the order they were
+	// made, which closes that gap on a single broker and narrows it on
+	// several (see README, Operations).
+	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Compression = sarama.CompressionLZ4
 	cfg.Producer.Flush.Frequency = 5 * time.Millisecond
 	cfg.Producer.Flush.MaxMessages = 0
