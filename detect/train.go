@@ -87,20 +87,28 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
+// checkInput validates cfg, X and that names has one entry per column.
+func checkInput(X [][]float64, names []string, cfg TrainConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d, err := checkMatrix(X)
+	if err != nil {
+		return err
+	}
+	if len(names) != d {
+		return fmt.Errorf("detect: %d feature names for %d columns: %w", len(names), d, ErrInvalidInput)
+	}
+	return nil
+}
+
 // Fit fits the preprocessing and the one-class SVM on all rows of X, with
 // cfg's Nu, Gamma, Log1p, Scale and CacheMB, and returns a model whose
 // Threshold is 0: the SVM's own boundary. It neither subsamples nor
 // calibrates; see Train. names must have one entry per column of X.
 func Fit(X [][]float64, names []string, cfg TrainConfig) (*Model, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := checkInput(X, names, cfg); err != nil {
 		return nil, err
-	}
-	d, err := checkMatrix(X)
-	if err != nil {
-		return nil, err
-	}
-	if len(names) != d {
-		return nil, fmt.Errorf("detect: %d feature names for %d columns: %w", len(names), d, ErrInvalidInput)
 	}
 	return fit(X, names, cfg, cfg.CacheMB)
 }
@@ -159,15 +167,8 @@ func fit(X [][]float64, names []string, cfg TrainConfig, cacheMB int) (*Model, e
 // The fold fits run on GOMAXPROCS goroutines. The caller sets SchemaID,
 // TrainStart and TrainEnd on the result.
 func Train(X [][]float64, names []string, cfg TrainConfig) (*Model, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := checkInput(X, names, cfg); err != nil {
 		return nil, err
-	}
-	d, err := checkMatrix(X)
-	if err != nil {
-		return nil, err
-	}
-	if len(names) != d {
-		return nil, fmt.Errorf("detect: %d feature names for %d columns: %w", len(names), d, ErrInvalidInput)
 	}
 	if len(X) < 2*cfg.Folds {
 		return nil, fmt.Errorf("detect: %d training rows, want at least 2·Folds = %d: %w", len(X), 2*cfg.Folds, ErrInvalidInput)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riptide-nids/riptide/internal/testenv"
+
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -170,27 +172,14 @@ func TestSaramaConfig(t *testing.T) {
 	}
 }
 
-// cluster starts a one-broker kfake cluster seeded with topics of the given
-// partition count and returns its addresses.
 func cluster(t *testing.T, partitions int32, topics ...string) []string {
 	t.Helper()
-	opts := []kfake.Opt{kfake.NumBrokers(1)}
-	if len(topics) > 0 {
-		opts = append(opts, kfake.SeedTopics(partitions, topics...))
-	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return testenv.Kafka(t, partitions, topics...)
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return testenv.Context(t, d)
 }
 
 // consumeAll reads n records of topic from the start, failing the test at

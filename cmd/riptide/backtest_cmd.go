@@ -59,9 +59,9 @@ attacker, victim or participant; participants' windows count neither way).`,
 			if err != nil {
 				return err
 			}
-			files := captureFiles(args, pcaps)
-			if len(files) == 0 {
-				return usagef("no capture files: give --pcap FILE")
+			files, err := requireCaptureFiles(args, pcaps)
+			if err != nil {
+				return err
 			}
 			wc, err := wf.window()
 			if err != nil {

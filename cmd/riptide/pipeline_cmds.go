@@ -42,8 +42,18 @@ func (w *windowFlags) window() (window.Config, error) {
 	return c, nil
 }
 
+// captureFiles returns the capture files given with --pcap and as arguments.
 func captureFiles(args, pcaps []string) []string {
 	return append(append([]string{}, pcaps...), args...)
+}
+
+// requireCaptureFiles is captureFiles for commands that need at least one.
+func requireCaptureFiles(args, pcaps []string) ([]string, error) {
+	files := captureFiles(args, pcaps)
+	if len(files) == 0 {
+		return nil, usagef("no capture files: give --pcap FILE")
+	}
+	return files, nil
 }
 
 // maxReorderHeld caps the packets the reorder buffer holds (about 300 MB).
@@ -74,9 +84,9 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 			if err != nil {
 				return err
 			}
-			files := captureFiles(args, pcaps)
-			if len(files) == 0 {
-				return usagef("no capture files: give --pcap FILE")
+			files, err := requireCaptureFiles(args, pcaps)
+			if err != nil {
+				return err
 			}
 			sp, err := producers.ParseSpeed(speed)
 			if err != nil {

@@ -317,10 +317,7 @@ func TestConcurrentReadersOneWriter(t *testing.T) {
 // own memory storage re-sorts its key slice on every new key).
 func BenchmarkSetNewKeys(b *testing.B) {
 	for _, n := range []int{5_000, 50_000} {
-		keys := make([]string, n)
-		for i := range keys {
-			keys[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
-		}
+		keys := hostKeys(n)
 		val := []byte("value")
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -339,10 +336,7 @@ func BenchmarkSetNewKeys(b *testing.B) {
 // 5,000 new keys (quadratic: 50,000 take seconds per iteration).
 func BenchmarkGokaMemoryNewKeys(b *testing.B) {
 	const n = 5_000
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
-	}
+	keys := hostKeys(n)
 	val := []byte("value")
 	b.Run(strconv.Itoa(n), func(b *testing.B) {
 		b.ReportAllocs()
@@ -354,4 +348,13 @@ func BenchmarkGokaMemoryNewKeys(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/key")
 	})
+}
+
+// hostKeys returns n distinct host addresses as table keys.
+func hostKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+	}
+	return keys
 }

@@ -11,22 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riptide-nids/riptide/processors/internal/gokatest"
-
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/processors/internal/gokatest"
 	"github.com/riptide-nids/riptide/topology"
 	"github.com/riptide-nids/riptide/window"
 )
 
 // t0 is aligned to the 10 s windows of testConfig.
-var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
-
-func at(d time.Duration) int64 { return t0 + int64(d) }
+var (
+	t0 = gokatest.T0
+	at = gokatest.At
+)
 
 var testConfig = window.Config{Size: 10 * time.Second, Grace: 2 * time.Second}
 

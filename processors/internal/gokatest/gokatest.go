@@ -7,12 +7,20 @@ import (
 	"context"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
 	"github.com/riptide-nids/riptide/topology"
 )
+
+// T0 is the event time processor tests start at (the shared benchmark's
+// first minute), in ns since the epoch.
+var T0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
+
+// At returns T0 + d.
+func At(d time.Duration) int64 { return T0 + int64(d) }
 
 var nonName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
