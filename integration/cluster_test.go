@@ -45,6 +45,9 @@ type cluster struct {
 	// real is true for an external Kafka cluster (KAFKA_BROKERS).
 	real bool
 	top  *topology.Topology
+	// noRestartReason says why the broker cannot be restarted in a test
+	// (set by kafkaSh).
+	noRestartReason string
 }
 
 // newCluster returns the cluster for test t. With KAFKA_BROKERS set it is

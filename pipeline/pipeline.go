@@ -121,9 +121,17 @@ func (p *Pipeline) runnables() []processors.Runnable {
 	}
 	var rs []processors.Runnable
 	if p.Windower != nil {
-		b := build(p.Windower.Graph())
-		rs = append(rs, processors.Runnable{Name: string(p.top.Windower), Ticker: p.Windower.Ticker,
-			Build: func() (*goka.Processor, error) { p.Windower.Restarted(); return b() }})
+		w := p.Windower
+		wopts := append(slices.Clip(opts), goka.WithRebalanceCallback(func(a goka.Assignment) {
+			p.log.Debug("windower: partitions assigned", "partitions", len(a))
+			w.Rebalanced(a)
+		}))
+		g := w.Graph()
+		rs = append(rs, processors.Runnable{Name: string(p.top.Windower), Ticker: w.Ticker,
+			Build: func() (*goka.Processor, error) {
+				w.Restarted()
+				return goka.NewProcessor(p.cfg.Kafka.Brokers, g, wopts...)
+			}})
 	}
 	if p.Trainer != nil {
 		rs = append(rs, processors.Runnable{Name: string(p.top.Trainer), Build: build(p.Trainer.Graph()), Ticker: p.Trainer.Ticker})

@@ -11,6 +11,10 @@
 #                    remove its data. Already down: does nothing, succeeds.
 #   kafka.sh status  prints the address and exits 0 when the broker is up,
 #                    exits 1 when it is not.
+#   kafka.sh stop    stop the broker but keep its data (a broker outage).
+#   kafka.sh start   start the broker again on the data 'stop' kept (its
+#                    topics, offsets and groups survive); without kept data
+#                    it is 'up'. Prints the address as 'up' does.
 #
 # Needs java (17+), mvn (only until the classpath is cached) and, for the
 # readiness check, kcat (without it the broker's "Kafka Server started" log line
@@ -208,6 +212,7 @@ random_cluster_id() {
 }
 
 cmd_up() {
+	local keep="${1:-}"
 	mkdir -p "$STATE"
 	exec 9>"$STATE/.lock"
 	flock -w "$((START_TIMEOUT + 120))" 9 || die "another kafka.sh holds $STATE/.lock"
@@ -238,13 +243,18 @@ cmd_up() {
 		cp="$(classpath "$version")"
 
 		write_config
-		rm -rf "$DATA"
 		local cid fmt_log="$STATE/format.log"
-		cid="$(random_cluster_id)"
-		if ! "$JAVA" -Dlog4j2.configurationFile="$LOG4J" -cp "$cp" kafka.tools.StorageTool \
-			format -t "$cid" -c "$PROPS" >"$fmt_log" 2>&1; then
-			sed 's/^/    /' "$fmt_log" >&2
-			die "formatting $DATA failed (kafka.tools.StorageTool format -t $cid -c $PROPS)"
+		if [[ "$keep" == keep && -s "$DATA/meta.properties" ]]; then
+			cid="$(sed -n 's/^cluster.id=//p' "$DATA/meta.properties")"
+			say "starting on the data kept in $DATA (cluster $cid)"
+		else
+			rm -rf "$DATA"
+			cid="$(random_cluster_id)"
+			if ! "$JAVA" -Dlog4j2.configurationFile="$LOG4J" -cp "$cp" kafka.tools.StorageTool \
+				format -t "$cid" -c "$PROPS" >"$fmt_log" 2>&1; then
+				sed 's/^/    /' "$fmt_log" >&2
+				die "formatting $DATA failed (kafka.tools.StorageTool format -t $cid -c $PROPS)"
+			fi
 		fi
 
 		# setsid: the broker outlives the shell (or make) that started it.
@@ -285,6 +295,7 @@ cmd_up() {
 }
 
 cmd_down() {
+	local keep="${1:-}"
 	mkdir -p "$STATE"
 	exec 9>"$STATE/.lock"
 	flock -w "$((STOP_TIMEOUT + 60))" 9 || die "another kafka.sh holds $STATE/.lock"
@@ -310,7 +321,7 @@ cmd_down() {
 	else
 		say "no broker running from $STATE"
 	fi
-	rm -rf "$DATA"
+	[[ "$keep" == keep ]] || rm -rf "$DATA"
 	rm -f "$PIDFILE" "$ADDRFILE"
 }
 
@@ -334,6 +345,8 @@ cmd_status() {
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
+stop) cmd_down keep ;;
+start) cmd_up keep ;;
 status) cmd_status ;;
 -h | --help | help) usage 0 ;;
 *) usage ;;

@@ -307,6 +307,33 @@ func (p *Processor) Restarted() {
 	p.mu.Unlock()
 }
 
+// Rebalanced tells the windower which partitions the consumer group gave
+// this instance (goka's rebalance callback; see goka.WithRebalanceCallback).
+// Each assigned partition resumes from its last committed offset with its
+// table restored from the changelog, which may be ahead of that offset, so
+// whatever this instance knew of it is stale: its stream time is derived
+// again from the records that follow, its idle-flush clock starts now, and
+// every host re-emits its retained vectors once more. Without this, a
+// partition taken over from a killed instance looked idle at once (it had
+// never received input here) and the idle flush closed the restored windows
+// ahead of the replayed records, which then counted as late: windows were lost.
+func (p *Processor) Rebalanced(assigned map[int32]int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started = p.now()
+	p.recovered = make(map[string]struct{})
+	for part := range p.streamTime {
+		if _, ok := assigned[part]; !ok {
+			delete(p.streamTime, part)
+		}
+	}
+	for part := range assigned {
+		delete(p.streamTime, part)
+		delete(p.lastInput, part)
+	}
+	p.visitedAt = 0
+}
+
 // DefaultIdleFlush is how long a partition may receive nothing (no packets,
 // no watermarks) before the windower closes its open windows.
 const DefaultIdleFlush = 30 * time.Second

@@ -626,3 +626,54 @@ func TestIdleFlush(t *testing.T) {
 		t.Errorf("the flushed window was reopened: %+v", st)
 	}
 }
+
+// TestRebalanceRestartsIdleClock: a partition assigned by a rebalance (taken
+// over from a killed instance, say) restarts its idle-flush clock and its
+// stream time. Before, an instance that had run for longer than the
+// idle-flush period without input on that partition flushed the restored
+// windows at once, ahead of the records it was about to replay, and those
+// records then counted as late: their windows were lost.
+func TestRebalanceRestartsIdleClock(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Unix(1_800_000_000, 0)
+	f.p.now = func() time.Time { return clock }
+	f.p.Restarted()
+	const a = "10.0.0.1"
+	f.send(a, tcp(1*time.Second, a, "192.0.2.1"), tcp(15*time.Second, a, "192.0.2.1"))
+	f.settle()
+	if vs, _ := f.drain(); len(vs) != 1 {
+		t.Fatalf("before the rebalance: %q, want the first window", ids(vs))
+	}
+
+	// Long after the last input here, the partition is assigned again.
+	clock = clock.Add(time.Hour)
+	f.p.Rebalanced(map[int32]int64{0: 0})
+	f.settle()
+	vs, _ := f.drain()
+	for _, v := range vs {
+		if v.ID() == id(a, 10*time.Second) && f.p.Stats().Flushed > 0 {
+			t.Fatalf("the open window was flushed right after the rebalance")
+		}
+	}
+	// The retained vector is emitted once more after the rebalance.
+	if len(vs) != 1 || vs[0].ID() != id(a, 0) {
+		t.Errorf("after the rebalance: %q, want the retained first window again", ids(vs))
+	}
+	// A record replayed after the takeover still lands in its window.
+	late := f.p.Stats().Late
+	f.send(a, tcp(16*time.Second, a, "192.0.2.1"))
+	if got := f.p.Stats().Late; got != late {
+		t.Errorf("replayed packet counted late (%d, was %d)", got, late)
+	}
+
+	// The idle clock runs from the assignment.
+	clock = clock.Add(DefaultIdleFlush)
+	f.settle()
+	vs, _ = f.drain()
+	if len(vs) != 1 || vs[0].ID() != id(a, 10*time.Second) {
+		t.Fatalf("after %v of silence since the assignment: %q, want the second window", DefaultIdleFlush, ids(vs))
+	}
+	if st := f.state(a); st == nil || len(vs[0].Values) == 0 {
+		t.Fatalf("state %+v", st)
+	}
+}
