@@ -234,7 +234,7 @@ func rangeOffsets(ctx context.Context, adm *kadm.Client, cfg *Config) (starts, e
 		return nil, nil, fmt.Errorf("replay: describe %s: %w", cfg.Topic, err)
 	}
 	if d, ok := td[cfg.Topic]; !ok || d.Err != nil || len(d.Partitions) == 0 {
-		return nil, nil, fmt.Errorf("%w: %s (check --topic and --prefix; `riptide capture --pcap FILE --brokers B` writes the packets topic)", ErrNoTopic, cfg.Topic)
+		return nil, nil, fmt.Errorf("%w: %s does not exist (check the name: `riptide capture` writes the packets topic of its --prefix)", ErrNoTopic, cfg.Topic)
 	}
 	list := func(what string, f func() (kadm.ListedOffsets, error)) (map[int32]int64, error) {
 		lo, err := f()
@@ -312,7 +312,7 @@ func emptyErr(ctx context.Context, cl *kgo.Client, cfg *Config) error {
 	if lo > hi {
 		return fmt.Errorf("%w: %s holds no records %s (write some with `riptide capture --pcap FILE --brokers B`)", ErrEmpty, cfg.Topic, rng)
 	}
-	return fmt.Errorf("%w: %s holds no records %s; its records are stamped from %s to %s",
+	return fmt.Errorf("%w: %s holds no records %s; its records are stamped from about %s to %s",
 		ErrEmpty, cfg.Topic, rng, time.UnixMilli(lo).UTC().Format(time.RFC3339Nano), time.UnixMilli(hi).UTC().Format(time.RFC3339Nano))
 }
 
