@@ -110,6 +110,12 @@ attacker, victim or participant; participants' windows count neither way).`,
 				if labels, err = backtest.ReadLabelsFile(labelsPath); err != nil {
 					return err
 				}
+				if fromTopic {
+					var dropped int
+					if labels, dropped = labelsInRange(labels, rng); dropped > 0 {
+						log.Info("backtest: labels outside --from/--to not evaluated", "dropped", dropped, "kept", len(labels))
+					}
+				}
 			}
 			var src backtest.Source
 			var decodeStats func() any

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riptide-nids/riptide/backtest"
 	"github.com/riptide-nids/riptide/replay"
 )
 
@@ -83,4 +84,17 @@ func corruptDetail(c map[string]int64) string {
 	}
 	sort.Strings(parts)
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// labelsInRange keeps the labels that overlap the range: attacks outside
+// the packets read cannot be detected, and would count as missed.
+func labelsInRange(labels []backtest.Label, r timeRange) (in []backtest.Label, dropped int) {
+	for _, l := range labels {
+		if (!r.to.IsZero() && !l.Start.Before(r.to)) || (!r.from.IsZero() && l.End.Before(r.from)) {
+			dropped++
+			continue
+		}
+		in = append(in, l)
+	}
+	return in, dropped
 }
