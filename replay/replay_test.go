@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riptide-nids/riptide/backtest"
@@ -157,6 +159,14 @@ func TestTopicBacktestEqualsPcapBacktest(t *testing.T) {
 	sums := pcapSummaries(t, pcap)
 	want := hostPackets(sums)
 	t.Logf("captured %d packets (%d with a host endpoint) as %d records and %d watermarks", produced.Packets, len(want), produced.Records, produced.Watermarks)
+
+	before := clusterState(ctx, t, kc)
+	t.Cleanup(func() {
+		// Every read of the test is done: the cluster is as capture left it.
+		if after := clusterState(context.Background(), t, kc); after != before {
+			t.Errorf("reading changed the cluster:\nbefore %s\nafter  %s", before, after)
+		}
+	})
 
 	cfg := backtest.DefaultConfig()
 	files, err := producers.OpenFiles([]string{pcap}, nil)
@@ -407,4 +417,32 @@ func TestConfigValidate(t *testing.T) {
 	if err := c.Validate(); err != nil || c.Slack != replay.DefaultSlack || c.MaxBuffered <= 0 || c.Log == nil {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
+}
+
+// clusterState describes what a reader must not change: the topics, their
+// end offsets, and the consumer groups.
+func clusterState(ctx context.Context, t *testing.T, kc kclient.Config) string {
+	t.Helper()
+	cl, err := kclient.NewClient(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, topics.Names()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	ends.Each(func(o kadm.ListedOffset) { out = append(out, fmt.Sprintf("%s[%d]@%d", o.Topic, o.Partition, o.Offset)) })
+	slices.Sort(out)
+	return fmt.Sprintf("topics %v, groups %v", out, groups.Groups())
 }
