@@ -77,6 +77,9 @@ type Config struct {
 	// Log receives a warning for each of the first corrupt records (nil:
 	// not logged, only counted).
 	Log *slog.Logger
+	// ClientOpts are extra options for the reading client, appended to
+	// kclient's (fetch sizes, for instance).
+	ClientOpts []kgo.Opt
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -211,10 +214,11 @@ func Open(ctx context.Context, kc kclient.Config, cfg Config) (*Source, error) {
 	if len(s.parts) == 0 {
 		return nil, emptyErr(ctx, admCl, &cfg)
 	}
-	s.cl, err = kclient.NewClient(kc,
+	opts := append([]kgo.Opt{
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: offsets}),
-		kgo.FetchMaxWait(500*time.Millisecond),
-	)
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}, cfg.ClientOpts...)
+	s.cl, err = kclient.NewClient(kc, opts...)
 	if err != nil {
 		return nil, err
 	}

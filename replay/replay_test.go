@@ -278,6 +278,25 @@ func TestTopicBacktestEqualsPcapBacktest(t *testing.T) {
 		}
 	})
 
+	t.Run("small buffers", func(t *testing.T) {
+		// One record batch per partition and fetch, at most 4 records held
+		// per partition: partitions are paused and resumed all the time,
+		// and the packets are still all there, in time order.
+		src := openTopic(ctx, t, kc, replay.Config{Topic: top.Packets.Name, MaxBuffered: 4, ClientOpts: []kgo.Opt{kgo.FetchMaxPartitionBytes(1)}})
+		t0 := time.Now()
+		got := drain(t, producers.Reorder(src, reorderSpan, reorderHeld))
+		t.Logf("%d packets in %v", len(got), time.Since(t0))
+		if !slices.IsSortedFunc(got, func(a, b packet.Summary) int { return cmp.Compare(a.Time, b.Time) }) {
+			t.Error("packets not in time order")
+		}
+		exp := slices.Clone(want)
+		slices.SortFunc(got, cmpSummary)
+		slices.SortFunc(exp, cmpSummary)
+		if !slices.Equal(got, exp) {
+			t.Errorf("%d packets, not those of the capture (%d)", len(got), len(exp))
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		_, err := replay.Open(ctx, kc, replay.Config{Topic: "replay-eq.nosuch"})
 		if !errors.Is(err, replay.ErrNoTopic) || !strings.Contains(err.Error(), "replay-eq.nosuch") {
