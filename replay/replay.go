@@ -11,10 +11,10 @@
 // hosts interleave across partitions and most packets appear twice. A Source
 // undoes that: it takes each packet from one record only (its source host's,
 // or its destination's when the source is not a host), merges the partitions
-// by record timestamp, and yields the packets whose own time lies in the
-// range. The result is nearly in time order (a record is stamped with its
-// first packet, and the records of one interval are not ordered by time
-// within a partition), so callers put it back in order with
+// by the time of each record's first packet, and yields the packets whose own
+// time lies in the range. The result is nearly in time order (a record holds
+// up to a batch interval of packets, and the records of one interval are not
+// ordered by time within a partition), so callers put it back in order with
 // producers.Reorder, as they do with capture files.
 //
 // Offsets are looked up by timestamp (ListOffsets), Config.Slack before the
@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -144,11 +145,34 @@ func (s Stats) CorruptRecords() int64 {
 	return n
 }
 
+// entry is a fetched record and its place in the merge.
+type entry struct {
+	r   *kgo.Record
+	key int64 // mergeKey
+}
+
+// mergeKey orders records across partitions: the time of the record's first
+// packet (what capture stamps the record with, to the nanosecond), read from
+// the batch header rather than taken from the record timestamp, which another
+// producer may have set to anything. Records without packets (watermarks,
+// empty or corrupt batches) sort first, so they are counted at once and never
+// hold a partition back.
+func mergeKey(r *kgo.Record) int64 {
+	if len(r.Key) == 0 {
+		return math.MinInt64
+	}
+	n, first, err := codecs.PacketBatchHead(r.Value)
+	if err != nil || n == 0 {
+		return math.MinInt64
+	}
+	return first
+}
+
 // part is the reading state of one partition.
 type part struct {
 	id         int32
 	end        int64 // first offset not read
-	queue      []*kgo.Record
+	queue      []entry
 	head       int
 	fetchedAll bool // every record before end has been fetched
 	paused     bool
@@ -411,8 +435,8 @@ func (s *Source) corrupt(r *kgo.Record, reason string, err error) {
 	}
 }
 
-// nextRecord returns the record with the lowest timestamp among the heads
-// of all partitions (ties: the lowest partition), fetching until every
+// nextRecord returns the record with the lowest mergeKey among the heads of
+// all partitions (ties: the lowest partition), fetching until every
 // partition that still has records has one buffered. It returns io.EOF when
 // every partition is read to its end offset.
 func (s *Source) nextRecord() (*kgo.Record, error) {
@@ -427,7 +451,7 @@ func (s *Source) nextRecord() (*kgo.Record, error) {
 				ready = false
 				break
 			}
-			if best == nil || p.queue[p.head].Timestamp.Before(best.queue[best.head].Timestamp) {
+			if best == nil || p.queue[p.head].key < best.queue[best.head].key {
 				best = p
 			}
 		}
@@ -444,8 +468,8 @@ func (s *Source) nextRecord() (*kgo.Record, error) {
 }
 
 func (s *Source) pop(p *part) *kgo.Record {
-	r := p.queue[p.head]
-	p.queue[p.head] = nil
+	r := p.queue[p.head].r
+	p.queue[p.head] = entry{}
 	p.head++
 	if p.head == len(p.queue) {
 		p.queue, p.head = p.queue[:0], 0
@@ -486,7 +510,7 @@ func (s *Source) fetch() error {
 			if r.Offset >= p.end {
 				break
 			}
-			p.queue = append(p.queue, r)
+			p.queue = append(p.queue, entry{r, mergeKey(r)})
 		}
 		if n := len(fp.Records); n > 0 && fp.Records[n-1].Offset+1 >= p.end {
 			p.fetchedAll = true

@@ -372,6 +372,54 @@ func TestCorruptRecordsAreCountedAndSkipped(t *testing.T) {
 	}
 }
 
+// TestMergeIgnoresRecordTimestamps puts records with stray timestamps (a
+// corrupt record and a good batch, both stamped an hour late, as another
+// producer might) in the middle of one partition: the partitions are still
+// merged by packet time, so nothing is held back.
+func TestMergeIgnoresRecordTimestamps(t *testing.T) {
+	ctx := testenv.Context(t, time.Minute)
+	top := topology.MustNew("replay-stamps")
+	kc := kclient.Config{Brokers: testenv.Kafka(t, 2, top.Packets.Name)}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	batch := func(host netip.Addr, d time.Duration) []byte {
+		return codecs.AppendPacketBatch(nil, []packet.Summary{{Time: t0.Add(d).UnixNano(), Src: host, Dst: netip.MustParseAddr("192.0.2.1"), Length: 60, Proto: packet.ProtoUDP}})
+	}
+	late := t0.Add(time.Hour)
+	rec := func(part int32, host netip.Addr, d time.Duration, value []byte, ts time.Time) *kgo.Record {
+		return &kgo.Record{Topic: top.Packets.Name, Partition: part, Key: []byte(host.String()), Value: value, Timestamp: ts}
+	}
+	recs := []*kgo.Record{
+		rec(0, a, 0, batch(a, 0), t0),
+		rec(0, a, 0, []byte("garbage"), late),
+		rec(0, a, 0, batch(a, 2*time.Second), late), // stamped late, holds a packet at 2 s
+		rec(0, a, 0, batch(a, 4*time.Second), t0.Add(4*time.Second)),
+		rec(1, b, 0, batch(b, time.Second), t0.Add(time.Second)),
+		rec(1, b, 0, batch(b, 3*time.Second), t0.Add(3*time.Second)),
+		rec(1, b, 0, batch(b, 5*time.Second), t0.Add(5*time.Second)),
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	src := openTopic(ctx, t, kc, replay.Config{Topic: top.Packets.Name})
+	got := drain(t, src) // no Reorder: the merge alone
+	var secs []int64
+	for _, s := range got {
+		secs = append(secs, (s.Time-t0.UnixNano())/int64(time.Second))
+	}
+	if want := []int64{0, 1, 2, 3, 4, 5}; !slices.Equal(secs, want) {
+		t.Errorf("packets at %v s, want %v", secs, want)
+	}
+	if st := src.Stats(); st.CorruptRecords() != 1 {
+		t.Errorf("corrupt %v, want one", st.Corrupt)
+	}
+}
+
 func maps(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false
