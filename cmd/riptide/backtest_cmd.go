@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -12,10 +13,13 @@ import (
 	"github.com/riptide-nids/riptide/backtest"
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/producers"
+	"github.com/riptide-nids/riptide/replay"
 )
 
 type backtestReport struct {
-	Files            []string          `json:"files"`
+	Files            []string          `json:"files,omitempty"`
+	From             time.Time         `json:"from,omitzero"`
+	To               time.Time         `json:"to,omitzero"`
 	Packets          int64             `json:"packets"`
 	Decode           any               `json:"decode"`
 	Windows          int64             `json:"windows"`
@@ -38,30 +42,64 @@ type backtestReport struct {
 func newBacktestCmd(g *globals) *cobra.Command {
 	var pcaps []string
 	var labelsPath, reportPath, anomaliesPath string
+	var topic, from, to string
 	var wf windowFlags
 	var asJSON bool
 	var reorder time.Duration
 	cmd := &cobra.Command{
-		Use:   "backtest --pcap FILE... --labels CSV",
-		Short: "Score the detector on a capture against labelled attacks",
+		Use:   "backtest (--pcap FILE... | --brokers B --topic T [--from T1] [--to T2]) --labels CSV",
+		Short: "Score the detector on a capture or a packets topic against labelled attacks",
 		Long: `backtest runs the same windowing, learning and detection code as the pipeline over
 capture files (without Kafka) and scores the anomalies against labels: precision,
 recall and F1 over (host, window) pairs, per-attack detection and time to detect,
 confusion counts and packets per second.
 
+With --topic it reads the packets instead from a packets topic that riptide capture
+wrote (riptide.packets under the default prefix), limited to the packets whose time
+is in [--from, --to) (RFC 3339 times or unix milliseconds; without them, the whole
+topic as it is when the command starts). It reads the partitions directly, with no
+consumer group, and writes nothing to the cluster: the live pipeline's state and
+offsets are untouched, and the backtest starts from fresh state of its own, as
+with capture files. The same traffic gives the same report either way (except
+the packet count: packets with no host endpoint, such as DHCP discovers, are
+never written to the topic). Records that are not packet batches are counted
+and skipped.
+
 Labels are CSV with the header host,start,end,attack,role (RFC 3339 times; role is
 attacker, victim or participant; participants' windows count neither way).`,
 		Example: `  riptide backtest --pcap ../shared/datasets/bench/dev-mixed.pcap \
       --labels ../shared/datasets/bench/dev-mixed.labels.csv
-  riptide backtest --pcap day.pcap --labels day.csv --learn 30m --report out.json --anomalies out.jsonl`,
+  riptide backtest --pcap day.pcap --labels day.csv --learn 30m --report out.json --anomalies out.jsonl
+
+  # the same capture, written to Kafka by riptide capture
+  riptide backtest --brokers 127.0.0.1:9092 --topic riptide.packets \
+      --labels ../shared/datasets/bench/dev-mixed.labels.csv
+  riptide backtest --brokers kafka:9092 --topic riptide.packets \
+      --from 2026-03-02T09:00:00Z --to 2026-03-02T10:00:00Z --learn 15m --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err
 			}
-			files, err := requireCaptureFiles(args, pcaps)
-			if err != nil {
-				return err
+			fromTopic := topic != ""
+			switch {
+			case fromTopic && len(captureFiles(args, pcaps)) > 0:
+				return usagef("--pcap and --topic are mutually exclusive: backtest capture files or a packets topic")
+			case !fromTopic && (from != "" || to != ""):
+				return usagef("--from and --to select a time range of --topic; with --pcap, give the capture files of that range")
+			case fromTopic && reorder <= 0:
+				return usagef("--reorder %v with --topic: a topic's records are out of time order by up to a batch interval (1 s by default); keep --reorder above that", reorder)
+			}
+			var files []string
+			var rng timeRange
+			if fromTopic {
+				if rng, err = parseRange(from, to); err != nil {
+					return err
+				}
+			} else {
+				if files, err = requireCaptureFiles(args, pcaps); err != nil {
+					return err
+				}
 			}
 			wc, err := wf.window()
 			if err != nil {
@@ -72,21 +110,48 @@ attacker, victim or participant; participants' windows count neither way).`,
 				if labels, err = backtest.ReadLabelsFile(labelsPath); err != nil {
 					return err
 				}
+				if fromTopic {
+					var dropped int
+					if labels, dropped = labelsInRange(labels, rng); dropped > 0 {
+						log.Info("backtest: labels outside --from/--to not evaluated", "dropped", dropped, "kept", len(labels))
+					}
+				}
 			}
-			src, err := producers.OpenFiles(files, log)
-			if err != nil {
-				return err
+			var src backtest.Source
+			var decodeStats func() any
+			var topicSrc *replay.Source
+			if fromTopic {
+				if topicSrc, err = openTopic(cmd.Context(), g, log, topic, rng); err != nil {
+					return err
+				}
+				defer topicSrc.Close()
+				src, decodeStats = topicSrc, func() any { return topicSrc.Stats() }
+			} else {
+				fsrc, err := producers.OpenFiles(files, log)
+				if err != nil {
+					return err
+				}
+				src, decodeStats = fsrc, func() any { return fsrc.Stats() }
 			}
 			cfg := backtest.DefaultConfig()
 			cfg.Window, cfg.Learn = wc, wf.learn
 			prog := newProgress("backtest", 0)
 			res, err := backtest.Run(cmd.Context(), producers.Reorder(src, reorder, maxReorderHeld), cfg, nil, prog.packets)
 			prog.done()
+			if topicSrc != nil && (err == nil || errors.Is(err, backtest.ErrNoModel)) {
+				if st := topicSrc.Stats(); st.Packets == 0 {
+					return emptyTopicRange(st, rng)
+				}
+				if err != nil {
+					return fmt.Errorf("backtest: %s [%s, %s) ends before the learning period does (use a wider range or a shorter --learn)",
+						topic, fmtBound(rng.from, "start"), fmtBound(rng.to, "end"))
+				}
+			}
 			if err != nil {
 				return err
 			}
 			rep := backtestReport{
-				Files: files, Packets: res.Packets, Decode: src.Stats(), Windows: res.Windows,
+				Files: files, From: rng.from, To: rng.to, Packets: res.Packets, Decode: decodeStats(), Windows: res.Windows,
 				LearningWindows: res.Learning, ScoredWindows: len(res.Scored), LatePackets: res.Late,
 				LearnStart: time.Unix(0, res.LearnStart).UTC(), LearnEnd: time.Unix(0, res.LearnEnd).UTC(),
 				TrainWindows: res.TrainSamples, TrainSeconds: res.TrainTime.Seconds(),
@@ -116,11 +181,17 @@ attacker, victim or participant; participants' windows count neither way).`,
 			if asJSON {
 				return json.NewEncoder(os.Stdout).Encode(rep)
 			}
+			if topicSrc != nil {
+				printTopicSource(topicSrc.Stats(), rng)
+			}
 			printBacktest(&rep)
 			return nil
 		},
 	}
 	cmd.Flags().StringSliceVar(&pcaps, "pcap", nil, "capture files, in time order")
+	cmd.Flags().StringVar(&topic, "topic", "", "read the packets from this packets topic instead of capture files (e.g. riptide.packets; needs --brokers)")
+	cmd.Flags().StringVar(&from, "from", "", "with --topic: first packet time to read, RFC 3339 or unix milliseconds (default: the start of the topic)")
+	cmd.Flags().StringVar(&to, "to", "", "with --topic: read packets before this time, RFC 3339 or unix milliseconds (default: the end of the topic when the command starts)")
 	cmd.Flags().StringVar(&labelsPath, "labels", "", "labels CSV (host,start,end,attack,role)")
 	cmd.Flags().StringVar(&reportPath, "report", "", "also write the report as JSON to this file")
 	cmd.Flags().StringVar(&anomaliesPath, "anomalies", "", "write the anomalies as JSON lines to this file")

@@ -89,6 +89,12 @@ func TestExitCodes(t *testing.T) {
 		{"broker down", []string{"topics", "create", "--brokers", "127.0.0.1:1"}, 1, "no broker answers"},
 		{"stray argument", []string{"run", "extra", "--brokers", "b:1"}, 2, "no arguments"},
 		{"not a capture", []string{"capture", "--dry-run", "--pcap", filepath.Join(ds, "README.md")}, 1, "packet"},
+		{"pcap and topic", []string{"backtest", "--pcap", "x.pcap", "--topic", "riptide.packets", "--brokers", "b:1"}, 2, "mutually exclusive"},
+		{"topic without brokers", []string{"backtest", "--topic", "riptide.packets"}, 2, "--brokers"},
+		{"from without topic", []string{"backtest", "--pcap", "x.pcap", "--from", "1772442000000"}, 2, "--topic"},
+		{"bad from", []string{"backtest", "--topic", "riptide.packets", "--brokers", "b:1", "--from", "noon"}, 2, "RFC 3339"},
+		{"from after to", []string{"backtest", "--topic", "riptide.packets", "--brokers", "b:1", "--from", "2026-03-02T10:00:00Z", "--to", "1772442000000"}, 2, "not before --to"},
+		{"topic broker down", []string{"backtest", "--topic", "riptide.packets", "--brokers", "127.0.0.1:1"}, 1, "no broker answers"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
