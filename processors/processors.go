@@ -139,10 +139,10 @@ func runOnce(ctx context.Context, log *slog.Logger, r Runnable, onReady func()) 
 			readyErr = nil
 			if err == nil {
 				log.Info("processor ready", "group", r.Name)
-				onReady()
 				if r.Running != nil {
-					r.Running(true)
+					r.Running(true) // before onReady: readiness holds when Run's ready callback runs
 				}
+				onReady()
 				if r.Ticker != nil {
 					go r.Ticker(pctx, p)
 				}
