@@ -78,7 +78,9 @@ func TestBrokerServesMetrics(t *testing.T) {
 	defer func() {
 		if !exited {
 			_ = cmd.Process.Kill()
-			_ = <-done
+			if err := <-done; err != nil {
+				t.Logf("broker killed: %v", err)
+			}
 		}
 	}()
 	var addr string
