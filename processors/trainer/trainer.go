@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riptide-nids/riptide/codecs"

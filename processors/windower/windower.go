@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riptide-nids/riptide/codecs"
