@@ -20,8 +20,12 @@ import (
 //   - GET /healthz: 200 "ok" while the process is alive;
 //   - GET /readyz: 200 "ok" when m is ready, else 503 with the reason.
 //
-// A nil m is never ready.
+// A nil m is never ready. log (may be nil) receives errors gathering
+// metrics.
 func (m *Metrics) Handler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
