@@ -16,6 +16,7 @@ import (
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/embedded"
 	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/pipeline"
 	"github.com/riptide-nids/riptide/processors/trainer"
 	"github.com/riptide-nids/riptide/producers"
@@ -47,6 +48,8 @@ type Options struct {
 	OnProduced func(n int64)
 	// Log receives progress and processor logs.
 	Log *slog.Logger
+	// Metrics, if not nil, is updated by the processors and the producer.
+	Metrics *ops.Metrics
 }
 
 // Summary is what a demo run did.
@@ -114,7 +117,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		// watermarks say the learning period is complete.
 		tc.Settle = 500 * time.Millisecond
 	}
-	p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: o.Window, Trainer: tc, Partitions: o.Partitions}, o.Log)
+	p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: o.Window, Trainer: tc, Partitions: o.Partitions, Metrics: o.Metrics}, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +171,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	start := time.Now()
 	prod, err := producers.New(cl, producers.Config{
 		Topic: top.Packets.Name, Partitions: int(o.Partitions),
-		FinalWatermark: o.Window.Size + o.Window.Grace,
+		FinalWatermark: o.Window.Size + o.Window.Grace, Metrics: o.Metrics,
 	})
 	if err != nil {
 		return nil, err

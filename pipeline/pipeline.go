@@ -16,6 +16,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/processors"
 	"github.com/riptide-nids/riptide/processors/detector"
 	"github.com/riptide-nids/riptide/processors/trainer"
@@ -47,6 +48,12 @@ type Config struct {
 	// windower closes its open windows (see windower.SetIdleFlush); 0 uses
 	// windower.DefaultIdleFlush, negative disables it.
 	IdleFlush time.Duration
+	// Metrics, if not nil, is updated by every processor, polled consumer
+	// lag and readiness (ready while every group's processor runs).
+	Metrics *ops.Metrics
+	// LagInterval is how often consumer lag is polled when Metrics is set
+	// (default DefaultLagInterval).
+	LagInterval time.Duration
 }
 
 // ParseGroups parses a comma-separated group list.
@@ -78,6 +85,9 @@ type Pipeline struct {
 	Windower *windower.Processor
 	Trainer  *trainer.Processor
 	Detector *detector.Processor
+
+	mu      sync.Mutex
+	running map[string]bool // per group: its processor is running
 }
 
 // New builds the selected processors.
@@ -111,6 +121,17 @@ func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Pipeline, error
 	if slices.Contains(cfg.Groups, GroupDetector) {
 		p.Detector = detector.New(top, log)
 	}
+	if m := cfg.Metrics; m != nil {
+		if p.Windower != nil {
+			p.Windower.SetMetrics(m)
+		}
+		if p.Trainer != nil {
+			p.Trainer.SetMetrics(m)
+		}
+		if p.Detector != nil {
+			p.Detector.SetMetrics(m)
+		}
+	}
 	return p, nil
 }
 
@@ -139,7 +160,35 @@ func (p *Pipeline) runnables() []processors.Runnable {
 	if p.Detector != nil {
 		rs = append(rs, processors.Runnable{Name: string(p.top.Detector), Build: build(p.Detector.Graph()), Ticker: p.Detector.Ticker})
 	}
+	p.running = make(map[string]bool, len(rs))
+	for i := range rs {
+		name := rs[i].Name
+		p.running[name] = false
+		rs[i].Running = func(on bool) { p.setRunning(name, on) }
+	}
+	p.setRunning("", false)
 	return rs
+}
+
+// setRunning records whether group's processor runs and updates readiness.
+func (p *Pipeline) setRunning(group string, on bool) {
+	p.mu.Lock()
+	if group != "" {
+		p.running[group] = on
+	}
+	var down []string
+	for g, ok := range p.running {
+		if !ok {
+			down = append(down, g)
+		}
+	}
+	p.mu.Unlock()
+	if len(down) == 0 {
+		p.cfg.Metrics.SetReady(true, "")
+		return
+	}
+	slices.Sort(down)
+	p.cfg.Metrics.SetReady(false, "processors not running: "+strings.Join(down, ", "))
 }
 
 // Run runs the groups until ctx ends. ready, if not nil, is called once when
@@ -159,6 +208,13 @@ func (p *Pipeline) Run(ctx context.Context, ready func()) error {
 	}
 	rs := p.runnables()
 	var wg sync.WaitGroup
+	if p.cfg.Metrics != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.pollLag(ctx)
+		}()
+	}
 	readies := make([]chan struct{}, len(rs))
 	for i, r := range rs {
 		readies[i] = make(chan struct{})

@@ -14,7 +14,9 @@ import (
 
 	"github.com/lovoo/goka"
 
+	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/processors/memstore"
 	"github.com/riptide-nids/riptide/topology"
 )
@@ -32,6 +34,21 @@ func DeadLetter(ctx goka.Context, top *topology.Topology, source string, raw []b
 		HeaderReason: []byte(reason.Error()),
 		HeaderSource: []byte(source),
 	}))
+}
+
+// DeadLetterReason classifies a dead-letter reason for the reason label of
+// riptide_deadletters_total (the header keeps the full text): codec errors
+// by their sentinel, ErrBadVector as invalid, anything else as other.
+func DeadLetterReason(err error) string {
+	switch {
+	case errors.Is(err, codecs.ErrUnknownVersion):
+		return ops.ReasonUnknownVersion
+	case errors.Is(err, codecs.ErrTruncated), errors.Is(err, codecs.ErrCorrupt):
+		return ops.ReasonUndecodable
+	case errors.Is(err, ErrBadVector), errors.Is(err, codecs.ErrInvalid):
+		return ops.ReasonInvalid
+	}
+	return ops.ReasonOther
 }
 
 // Options returns the goka options every riptide processor runs with:
@@ -54,14 +71,16 @@ func (g gokaLogger) Println(v ...any)          { g.l.Debug(fmt.Sprint(v...)) }
 func (g gokaLogger) Printf(f string, v ...any) { g.l.Debug(fmt.Sprintf(f, v...)) }
 
 // Runnable is a goka processor under construction: Build returns a fresh
-// processor (goka processors run once), and OnReady, if set, is called each
-// time a built processor is ready.
+// processor (goka processors run once).
 type Runnable struct {
 	Name  string
 	Build func() (*goka.Processor, error)
 	// Ticker, if set, runs alongside the processor while it runs (e.g. a
 	// visitor that closes idle windows) and stops with it.
 	Ticker func(ctx context.Context, p *goka.Processor)
+	// Running, if set, is called with true each time a built processor is
+	// ready and with false each time it stops (readiness probes).
+	Running func(running bool)
 }
 
 // Supervise runs r until ctx ends, rebuilding and restarting the processor
@@ -102,6 +121,9 @@ func runOnce(ctx context.Context, log *slog.Logger, r Runnable, onReady func()) 
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if r.Running != nil {
+		defer r.Running(false)
+	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
 	readyErr := make(chan error, 1)
@@ -117,6 +139,9 @@ func runOnce(ctx context.Context, log *slog.Logger, r Runnable, onReady func()) 
 			readyErr = nil
 			if err == nil {
 				log.Info("processor ready", "group", r.Name)
+				if r.Running != nil {
+					r.Running(true) // before onReady: readiness holds when Run's ready callback runs
+				}
 				onReady()
 				if r.Ticker != nil {
 					go r.Ticker(pctx, p)

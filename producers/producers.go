@@ -25,9 +25,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riptide-nids/riptide/codecs"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/window"
 )
@@ -73,6 +75,9 @@ type Config struct {
 	// FinalWatermark is added after the last packet's time in the closing
 	// watermark, so that every window closes (window size + grace).
 	FinalWatermark time.Duration
+	// Metrics, if not nil, counts the records Kafka acknowledged
+	// (riptide_records_produced_total).
+	Metrics *ops.Metrics
 }
 
 func (c *Config) defaults() error {
@@ -113,6 +118,7 @@ type Producer struct {
 	packets, records, bytes, watermarks, failed atomic.Int64
 	first, last                                 int64
 	errOnce                                     atomic.Pointer[error]
+	produced                                    prometheus.Counter
 }
 
 type batch struct {
@@ -124,7 +130,7 @@ func New(cl *kgo.Client, cfg Config) (*Producer, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	return &Producer{cl: cl, cfg: cfg, batches: make(map[netip.Addr]*batch)}, nil
+	return &Producer{cl: cl, cfg: cfg, batches: make(map[netip.Addr]*batch), produced: cfg.Metrics.Produced(cfg.Topic)}, nil
 }
 
 // Add queues one summary. It is not safe for concurrent use.
@@ -181,7 +187,9 @@ func (p *Producer) done(_ *kgo.Record, err error) {
 	if err != nil {
 		p.failed.Add(1)
 		p.errOnce.CompareAndSwap(nil, &err)
+		return
 	}
+	p.produced.Inc()
 }
 
 func (p *Producer) flushAll(ctx context.Context) {

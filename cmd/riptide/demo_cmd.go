@@ -36,6 +36,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var partitions int32
 	var hosts int
 	var reorder time.Duration
+	var mf metricsFlag
 	cmd := &cobra.Command{
 		Use:   "demo [--pcap FILE...]",
 		Short: "Run the whole pipeline in one process on an embedded broker",
@@ -51,7 +52,8 @@ With --json, stdout carries one JSON anomaly per line and a final line
 {"summary": {...}}; logs go to stderr.`,
 		Example: `  riptide demo
   riptide demo --json | jq -c 'select(.host) | [.host, .window_start, .score]'
-  riptide demo --pcap ../shared/datasets/bench/dev-mixed.pcap --json > anomalies.jsonl`,
+  riptide demo --pcap ../shared/datasets/bench/dev-mixed.pcap --json > anomalies.jsonl
+` + metricsExample + `  riptide demo --metrics-addr 127.0.0.1:9400`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := g.logger(os.Stderr)
 			if err != nil {
@@ -94,10 +96,15 @@ With --json, stdout carries one JSON anomaly per line and a final line
 					fmt.Println()
 				}
 			}
+			m, stopMetrics, err := mf.start(cmd.Context(), log)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			var mu sync.Mutex
 			prog := newProgress("demo", 0)
 			opts := demo.Options{
-				Source: src, Window: wc, Learn: wf.learn, Partitions: partitions, Prefix: g.prefix, Log: log,
+				Source: src, Window: wc, Learn: wf.learn, Partitions: partitions, Prefix: g.prefix, Log: log, Metrics: m,
 				OnProduced: prog.packets,
 				OnAnomaly: func(a *codecs.Anomaly, raw []byte) {
 					mu.Lock()
@@ -139,5 +146,6 @@ With --json, stdout carries one JSON anomaly per line and a final line
 	cmd.Flags().Int32Var(&partitions, "partitions", 4, "partitions per topic")
 	registerReorder(cmd.Flags(), &reorder)
 	cmd.Flags().IntVar(&hosts, "hosts", 0, "number of synthetic client hosts (default from the generator)")
+	mf.register(cmd.Flags())
 	return cmd
 }

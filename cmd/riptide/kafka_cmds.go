@@ -19,6 +19,7 @@ import (
 
 func newBrokerCmd(g *globals) *cobra.Command {
 	var listen, dataDir string
+	var mf metricsFlag
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Serve an embedded Kafka-compatible broker (kfake) for trials and tests",
@@ -27,18 +28,25 @@ so that riptide's processes and third-party clients (kcat) can talk to it. It ke
 data in memory unless --data-dir is given. It is not Apache Kafka: no replication.`,
 		Example: `  riptide broker --listen 127.0.0.1:9092
   riptide topics create --brokers 127.0.0.1:9092
-  kcat -b 127.0.0.1:9092 -L`,
+  kcat -b 127.0.0.1:9092 -L
+` + metricsExample + `  riptide broker --listen 127.0.0.1:9092 --metrics-addr 127.0.0.1:9400`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err
 			}
+			m, stopMetrics, err := mf.start(cmd.Context(), log)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			b, err := embedded.Start(embedded.Options{Listen: listen, DataDir: dataDir})
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			m.SetReady(true, "")
 			log.Info("broker listening", "addrs", strings.Join(b.Addrs(), ","))
 			fmt.Println(strings.Join(b.Addrs(), ","))
 			<-cmd.Context().Done()
@@ -48,6 +56,7 @@ data in memory unless --data-dir is given. It is not Apache Kafka: no replicatio
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "address to listen on")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "persist data in this directory (default: memory only)")
+	mf.register(cmd.Flags())
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riptide-nids/riptide/kclient"
 	"github.com/riptide-nids/riptide/packet"
@@ -68,6 +69,7 @@ func newCaptureCmd(g *globals) *cobra.Command {
 	var speed string
 	var dryRun bool
 	var interval, reorder time.Duration
+	var mf metricsFlag
 	cmd := &cobra.Command{
 		Use:   "capture --pcap FILE... (--brokers B | --dry-run)",
 		Short: "Decode capture files and produce packet summaries to Kafka",
@@ -78,7 +80,8 @@ capture time as record timestamp. Packets that cannot be decoded are counted by
 reason. With --dry-run nothing is produced: it prints one JSON object of counts.`,
 		Example: `  riptide capture --pcap monday.pcap --brokers 127.0.0.1:9092
   riptide capture --pcap a.pcap --pcap b.pcapng --speed realtime --brokers kafka:9092
-  riptide capture --pcap suspicious.pcap --dry-run`,
+  riptide capture --pcap suspicious.pcap --dry-run
+` + metricsExample + `  riptide capture --pcap monday.pcap --brokers kafka:9092 --speed realtime --metrics-addr :9400`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := g.logger(os.Stderr)
 			if err != nil {
@@ -105,7 +108,16 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 			if err != nil {
 				return err
 			}
-			cl, err := kclient.NewClient(kc)
+			m, stopMetrics, err := mf.start(ctx, log)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
+			var hooks []kgo.Opt
+			if m != nil {
+				hooks = append(hooks, kgo.WithHooks(connReadiness{m}))
+			}
+			cl, err := kclient.NewClient(kc, hooks...)
 			if err != nil {
 				return err
 			}
@@ -117,8 +129,9 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 			if err != nil {
 				return err
 			}
+			m.SetReady(true, "")
 			def := window.DefaultConfig()
-			p, err := producers.New(cl, producers.Config{Topic: top.Packets.Name, Partitions: parts, Interval: interval, Speed: sp, FinalWatermark: def.Size + def.Grace})
+			p, err := producers.New(cl, producers.Config{Topic: top.Packets.Name, Partitions: parts, Interval: interval, Speed: sp, FinalWatermark: def.Size + def.Grace, Metrics: m})
 			if err != nil {
 				return err
 			}
@@ -148,6 +161,7 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "decode only and print counts as JSON; produce nothing")
 	cmd.Flags().DurationVar(&interval, "batch-interval", time.Second, "event-time span of one record per host")
 	registerReorder(cmd.Flags(), &reorder)
+	mf.register(cmd.Flags())
 	return cmd
 }
 
@@ -173,6 +187,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	var wf windowFlags
 	var nu float64
 	var idle time.Duration
+	var mf metricsFlag
 	cmd := &cobra.Command{
 		Use:   "run --brokers B [--groups windower,trainer,detector]",
 		Short: "Run riptide's processors as Kafka consumer groups",
@@ -182,7 +197,8 @@ Start as many run processes as you like: members of the same group share the
 partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 		Example: `  riptide run --brokers 127.0.0.1:9092
   riptide run --brokers kafka:9092 --groups windower --window 10s --grace 2s
-  riptide run --brokers kafka:9092 --groups trainer,detector --learn 30m`,
+  riptide run --brokers kafka:9092 --groups trainer,detector --learn 30m
+` + metricsExample + `  riptide run --brokers kafka:9092 --metrics-addr :9400`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger(os.Stderr)
@@ -207,11 +223,16 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 			if idle == 0 {
 				idle = -1 // the flag's 0 disables the flush
 			}
+			m, stopMetrics, err := mf.start(cmd.Context(), log)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			parts, err := packetPartitions(cmd.Context(), kc, top.Packets.Name)
 			if err != nil {
 				return err
 			}
-			p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: wc, Trainer: tc, Groups: gs, Partitions: parts, IdleFlush: idle}, log)
+			p, err := pipeline.New(top, pipeline.Config{Kafka: kc, Window: wc, Trainer: tc, Groups: gs, Partitions: parts, IdleFlush: idle, Metrics: m}, log)
 			if err != nil {
 				return err
 			}
@@ -222,6 +243,7 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 	cmd.Flags().StringVar(&groups, "groups", "windower,trainer,detector", "groups to run in this process")
 	wf.register(cmd.Flags())
 	cmd.Flags().Float64Var(&nu, "nu", trainer.DefaultConfig().Train.Nu, "one-class SVM nu (upper bound on training outliers)")
+	mf.register(cmd.Flags())
 	cmd.Flags().DurationVar(&idle, "idle-flush", windower.DefaultIdleFlush, "close a partition's open windows after this long without any record (producers stopped); 0 disables")
 	return cmd
 }

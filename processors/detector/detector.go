@@ -25,9 +25,11 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/detect"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/processors"
 	"github.com/riptide-nids/riptide/processors/trainer"
 	"github.com/riptide-nids/riptide/topology"
@@ -58,11 +60,24 @@ type Processor struct {
 	// usable is the last model found fit to score with (the trainer's codec
 	// returns the same pointer for the same model), so it is checked once.
 	usable atomic.Pointer[detect.Model]
+
+	m        *ops.Metrics
+	consumed prometheus.Counter
 }
 
 // New returns a detector.
 func New(top *topology.Topology, log *slog.Logger) *Processor {
-	return &Processor{top: top, log: log, Reasons: 3}
+	p := &Processor{top: top, log: log, Reasons: 3}
+	p.SetMetrics(nil)
+	return p
+}
+
+// SetMetrics makes the detector update m (nil: no metrics): records
+// consumed, windows scored, anomalies, the score histogram, the model in
+// use and dead letters. Call it before the processor runs.
+func (p *Processor) SetMetrics(m *ops.Metrics) {
+	p.m = m
+	p.consumed = m.Consumed(string(p.top.Detector), p.top.Features.Name)
 }
 
 // Graph returns the goka group graph.
@@ -103,10 +118,12 @@ func (p *Processor) model(ctx goka.Context) *trainer.State {
 }
 
 func (p *Processor) onVector(ctx goka.Context, msg any) {
+	p.consumed.Inc()
 	raw, _ := msg.([]byte)
 	v := new(window.Vector)
 	if err := codecs.DecodeVector(raw, v); err != nil {
 		p.dead.Add(1)
+		p.m.DeadLetter(processors.DeadLetterReason(err))
 		processors.DeadLetter(ctx, p.top, p.top.Features.Name, raw, fmt.Errorf("detector: %w", err))
 		return
 	}
@@ -115,6 +132,7 @@ func (p *Processor) onVector(ctx goka.Context, msg any) {
 	}
 	if err := processors.CheckVector(v); err != nil {
 		p.dead.Add(1)
+		p.m.DeadLetter(processors.DeadLetterReason(err))
 		processors.DeadLetter(ctx, p.top, p.top.Features.Name, raw, fmt.Errorf("detector: %w", err))
 		return
 	}
@@ -158,6 +176,7 @@ func (p *Processor) drain(ctx goka.Context, st *State, ms *trainer.State) {
 		}
 		return
 	}
+	p.m.SetModel(ms.Version, ms.ModelVersion(), ms.Model.CreatedAt)
 	for i := range st.Pending {
 		v := &st.Pending[i]
 		if st.Scored && v.Start <= st.LastStart {
@@ -195,7 +214,9 @@ func (p *Processor) score(ctx goka.Context, v *window.Vector, ms *trainer.State)
 	p.scored.Add(1)
 	m := ms.Model
 	s := m.Score(v.Values)
-	if !m.IsAnomaly(s) {
+	anomalous := m.IsAnomaly(s)
+	p.m.Scored(s-m.Threshold, anomalous)
+	if !anomalous {
 		return
 	}
 	p.anomalies.Add(1)

@@ -125,11 +125,16 @@ type fixture struct {
 	log       *syncBuffer
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture runs a detector on goka's tester; setup, if any, is applied to
+// the processor before it runs.
+func newFixture(t *testing.T, setup ...func(*Processor)) *fixture {
 	t.Helper()
 	top := gokatest.Topology(t)
 	log := new(syncBuffer)
 	p := New(top, slog.New(slog.NewTextHandler(log, nil)))
+	for _, f := range setup {
+		f(p)
+	}
 	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	return &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx, log: log,
 		anomalies: tt.NewQueueTracker(top.Anomalies.Name), dead: tt.NewQueueTracker(top.DeadLetter.Name)}

@@ -28,10 +28,12 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/detect"
 	"github.com/riptide-nids/riptide/learning"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/processors"
 	"github.com/riptide-nids/riptide/topology"
 	"github.com/riptide-nids/riptide/window"
@@ -110,6 +112,9 @@ type Processor struct {
 	trained   atomic.Int64
 	forwarded atomic.Int64
 	looped    atomic.Int64
+
+	m                        *ops.Metrics
+	consumedIn, consumedLoop prometheus.Counter
 }
 
 // New returns a trainer.
@@ -117,7 +122,18 @@ func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Processor, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{}}, nil
+	p := &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{}}
+	p.SetMetrics(nil)
+	return p, nil
+}
+
+// SetMetrics makes the trainer update m (nil: no metrics): records
+// consumed (features and loopback), the version of the model in its table
+// and dead letters. Call it before the processor runs.
+func (p *Processor) SetMetrics(m *ops.Metrics) {
+	p.m = m
+	p.consumedIn = m.Consumed(string(p.top.Trainer), p.top.Features.Name)
+	p.consumedLoop = m.Consumed(string(p.top.Trainer), p.top.TrainerLoop())
 }
 
 // Graph returns the goka group graph.
@@ -136,6 +152,7 @@ func (p *Processor) Trained() int64 { return p.trained.Load() }
 
 func (p *Processor) onVector(ctx goka.Context, msg any) {
 	p.forwarded.Add(1)
+	p.consumedIn.Inc()
 	ctx.Loopback(DefaultModel, msg)
 }
 
@@ -155,9 +172,11 @@ func (p *Processor) Looped() int64 { return p.looped.Load() }
 
 func (p *Processor) onLoop(ctx goka.Context, msg any) {
 	p.looped.Add(1)
+	p.consumedLoop.Inc()
 	raw, _ := msg.([]byte)
 	var v window.Vector
 	if err := codecs.DecodeVector(raw, &v); err != nil {
+		p.m.DeadLetter(processors.DeadLetterReason(err))
 		processors.DeadLetter(ctx, p.top, p.top.TrainerLoop(), raw, fmt.Errorf("trainer: %w", err))
 		return
 	}
@@ -166,6 +185,7 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		st = &State{}
 	}
 	if st.Model != nil {
+		p.m.SetModel(st.Version, st.ModelVersion(), st.Model.CreatedAt)
 		return // trained; retraining from feedback lands with the trainer issue
 	}
 	p.mu.Lock()
@@ -179,6 +199,7 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		return
 	}
 	if err := processors.CheckVector(&v); err != nil {
+		p.m.DeadLetter(processors.DeadLetterReason(err))
 		processors.DeadLetter(ctx, p.top, p.top.TrainerLoop(), raw, fmt.Errorf("trainer: %w", err))
 		return
 	}
@@ -280,6 +301,7 @@ func (p *Processor) train(ctx goka.Context, st *State) {
 	st.Model = m
 	ctx.SetValue(st)
 	p.trained.Add(1)
+	p.m.SetModel(st.Version, st.ModelVersion(), m.CreatedAt)
 	p.learner.Reset()
 	p.log.Info("trainer: model trained", "version", st.ModelVersion(), "windows", len(X),
 		"support_vectors", len(m.SV), "threshold", m.Threshold, "took", time.Since(start).Round(time.Millisecond))

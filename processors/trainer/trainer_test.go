@@ -71,12 +71,17 @@ type fixture struct {
 	rng  *rand.Rand
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+// newFixture runs a trainer on goka's tester; setup, if any, is applied to
+// the processor before it runs.
+func newFixture(t *testing.T, cfg Config, setup ...func(*Processor)) *fixture {
 	t.Helper()
 	top := gokatest.Topology(t)
 	p, err := New(top, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(p)
 	}
 	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	return &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,

@@ -35,8 +35,10 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riptide-nids/riptide/codecs"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/processors"
 	"github.com/riptide-nids/riptide/topology"
@@ -85,6 +87,11 @@ type Processor struct {
 
 	records, packets, late, windows, dead, replayed, watermarks, announced, reemitted, flushed, ignored atomic.Int64
 
+	// Metrics (see SetMetrics); crossed is guarded by mu.
+	m        *ops.Metrics
+	consumed prometheus.Counter
+	crossed  map[int32][]crossing
+
 	pool sync.Pool
 }
 
@@ -104,7 +111,74 @@ func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logge
 		recovered: make(map[string]struct{}), retain: 30 * time.Second, now: time.Now,
 		lastInput: make(map[int32]time.Time), started: time.Now(), idle: DefaultIdleFlush}
 	p.pool.New = func() any { s := make([]packet.Summary, 0, 1024); return &s }
+	p.SetMetrics(nil)
 	return p, nil
+}
+
+// SetMetrics makes the windower update m (nil: no metrics): records
+// consumed, windows closed with their close latency, late packets and dead
+// letters. Call it before the processor runs.
+func (p *Processor) SetMetrics(m *ops.Metrics) {
+	p.m = m
+	p.consumed = m.Consumed(string(p.top.Windower), p.top.Packets.Name)
+	p.crossed = make(map[int32][]crossing)
+}
+
+// crossing records when (wall clock) the stream time of a partition first
+// reached close boundary idx: every window ending at or before idx*Size
+// closes at that moment (its end plus grace has passed).
+type crossing struct {
+	idx int64
+	at  time.Time
+}
+
+// maxCrossings bounds the crossings kept per partition; a window older than
+// the oldest kept has its close latency measured from that one (a lower
+// bound).
+const maxCrossings = 64
+
+// boundary returns the index of the last window end that stream time t has
+// closed: the largest k with k*Size + Grace <= t.
+func (p *Processor) boundary(t int64) int64 {
+	return floorDiv(t-int64(p.cfg.Grace), int64(p.cfg.Size))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// cross notes that stream time of part moved from old to t; p.mu is held.
+func (p *Processor) cross(part int32, old, t int64) {
+	b := p.boundary(t)
+	if b <= p.boundary(old) {
+		return
+	}
+	cs := p.crossed[part]
+	if len(cs) >= maxCrossings {
+		cs = append(cs[:0], cs[len(cs)-maxCrossings+1:]...)
+	}
+	p.crossed[part] = append(cs, crossing{idx: b, at: p.now()})
+}
+
+// closeLatency returns how long ago stream time on part passed the end plus
+// grace of v, or -1 if unknown.
+func (p *Processor) closeLatency(part int32, v *window.Vector) time.Duration {
+	k := floorDiv(v.End, int64(p.cfg.Size))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cs := p.crossed[part]
+	i := len(cs)
+	for i > 0 && cs[i-1].idx >= k {
+		i--
+	}
+	if i == len(cs) {
+		return -1
+	}
+	return max(p.now().Sub(cs[i].at), 0)
 }
 
 // Graph returns the goka group graph.
@@ -132,8 +206,11 @@ func (p *Processor) Stats() Stats {
 func (p *Processor) advance(part int32, ts int64) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ts > p.streamTime[part] {
+	if old := p.streamTime[part]; ts > old {
 		p.streamTime[part] = ts
+		if p.m != nil {
+			p.cross(part, old, ts)
+		}
 	}
 	return p.streamTime[part]
 }
@@ -146,6 +223,7 @@ func (p *Processor) current(part int32) int64 {
 
 func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	p.records.Add(1)
+	p.consumed.Inc()
 	p.mu.Lock()
 	p.lastInput[ctx.Partition()] = p.now()
 	p.mu.Unlock()
@@ -161,6 +239,7 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	host, err := netip.ParseAddr(key)
 	if err != nil {
 		p.dead.Add(1)
+		p.m.DeadLetter(ops.ReasonBadKey)
 		processors.DeadLetter(ctx, p.top, p.top.Packets.Name, raw, fmt.Errorf("windower: record key %q is not a host address: %w", key, err))
 		return
 	}
@@ -170,6 +249,7 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	*bufp = sums
 	if err != nil {
 		p.dead.Add(1)
+		p.m.DeadLetter(processors.DeadLetterReason(err))
 		processors.DeadLetter(ctx, p.top, p.top.Packets.Name, raw, fmt.Errorf("windower: %w", err))
 		return
 	}
@@ -180,6 +260,7 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 		return
 	}
 	part := ctx.Partition()
+	late := 0
 	for i := range sums {
 		s := &sums[i]
 		if s.Src != host && s.Dst != host {
@@ -197,11 +278,13 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 		}
 		if !st.Add(host, s, streamTime, p.cfg) {
 			p.late.Add(1)
+			late++
 		}
 	}
+	p.m.Late(late)
 	p.packets.Add(int64(len(sums)))
 	p.prune(st)
-	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) { p.closed(ctx, st, v) })
+	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) { p.closed(ctx, st, v, false) })
 	st.LastOffset = ctx.Offset()
 	ctx.SetValue(st)
 }
@@ -252,8 +335,17 @@ func (p *Processor) state(ctx goka.Context) *HostState {
 }
 
 // closed emits v downstream and retains it in st (see HostState.Recent).
-func (p *Processor) closed(ctx goka.Context, st *HostState, v *window.Vector) {
+// flushed tells a window closed by an idle flush, whose close latency is not
+// measured (stream time never passed it).
+func (p *Processor) closed(ctx goka.Context, st *HostState, v *window.Vector, flushed bool) {
 	p.windows.Add(1)
+	if p.m != nil {
+		lat := time.Duration(-1)
+		if !flushed {
+			lat = p.closeLatency(ctx.Partition(), v)
+		}
+		p.m.WindowClosed(lat)
+	}
 	ctx.Emit(p.top.Features.Stream(), v.Host, v)
 	st.Recent = append(st.Recent, Recent{At: p.now().UnixNano(), V: *v})
 	if n := len(st.Recent) - maxRecent; n > 0 {
@@ -382,7 +474,7 @@ func (p *Processor) onVisit(ctx goka.Context, _ any) {
 				p.flushed.Add(1)
 				p.advance(part, v.End+int64(p.cfg.Grace))
 			}
-			p.closed(ctx, st, v)
+			p.closed(ctx, st, v, flush)
 		})
 	}
 	if changed {

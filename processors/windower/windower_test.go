@@ -54,12 +54,17 @@ type fixture struct {
 	sent []*window.Vector // watermarks sent through the sink
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture runs a windower on goka's tester; setup, if any, is applied to
+// the processor before it runs.
+func newFixture(t *testing.T, setup ...func(*Processor)) *fixture {
 	t.Helper()
 	top := gokatest.Topology(t)
 	p, err := New(top, testConfig, testParts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(p)
 	}
 	tt, gp, ctx := gokatest.Run(t, p.Graph())
 	f := &fixture{t: t, tt: tt, top: top, p: p, gp: gp, ctx: ctx,

@@ -11,7 +11,10 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/riptide-nids/riptide/ops"
+	"github.com/riptide-nids/riptide/ops/opstest"
 	"github.com/riptide-nids/riptide/topology"
 )
 
@@ -61,4 +64,21 @@ func Run(t *testing.T, g *goka.GroupGraph) (*tester.Tester, *goka.Processor, con
 		}
 	})
 	return tt, gp, ctx
+}
+
+// Metrics returns riptide's collectors on a registry of their own.
+func Metrics(t *testing.T) (*ops.Metrics, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	m, err := ops.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, reg
+}
+
+// Sample returns opstest's Sample of the metric name in reg.
+func Sample(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	return opstest.Gather(t, reg).Sample(t, name, labels...)
 }
