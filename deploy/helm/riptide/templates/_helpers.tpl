@@ -43,14 +43,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "riptide.secretName" -}}
-{{ include "riptide.fullname" . }}-kafka
+{{ include "riptide.fullname" . }}-kafka-credentials
 {{- end }}
 
 {{/* Checks the Kafka settings once, with messages that say what to set. */}}
 {{- define "riptide.validate" -}}
 {{- $k := .Values.kafka }}
 {{- if not $k.brokers }}
-{{- fail "kafka.brokers is required: the Kafka bootstrap servers, e.g. --set kafka.brokers=kafka-0.kafka:9092,kafka-1.kafka:9092" }}
+{{- fail "kafka.brokers is required: the Kafka bootstrap servers, e.g. --set kafka.brokers=kafka-0.kafka:9092\\,kafka-1.kafka:9092 (commas escaped in --set) or in a values file" }}
 {{- end }}
 {{- if and (or $k.tls.ca $k.tls.existingSecret) (not $k.tls.enabled) }}
 {{- fail "kafka.tls.ca or kafka.tls.existingSecret is set but kafka.tls.enabled is false: set kafka.tls.enabled=true" }}
