@@ -584,7 +584,8 @@ func maps(m map[string]string) map[string]string {
 	return c
 }
 
-// The chart refuses settings that cannot work, saying what to set.
+// The chart refuses settings that cannot work (its templates and
+// values.schema.json), saying what to set.
 func TestHelmRejectsBadKafkaSettings(t *testing.T) {
 	helm := helmBin(t)
 	for _, tc := range []struct {
@@ -592,9 +593,12 @@ func TestHelmRejectsBadKafkaSettings(t *testing.T) {
 		want string
 	}{
 		{nil, "kafka.brokers is required"},
-		{[]string{"kafka.brokers=k:9092", "kafka.sasl.mechanism=GSSAPI"}, "use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+		{[]string{"kafka.brokers=k:9092", "kafka.sasl.mechanism=GSSAPI"}, "SCRAM-SHA-512"},
 		{[]string{"kafka.brokers=k:9092", "kafka.sasl.mechanism=PLAIN", "kafka.sasl.username=u"}, "set kafka.sasl.password"},
 		{[]string{"kafka.brokers=k:9092", "kafka.tls.ca=PEM"}, "set kafka.tls.enabled=true"},
+		// values.schema.json
+		{[]string{"kafka.brokers=k:9092", "pipeline.window=10x"}, "/pipeline/window"},
+		{[]string{"kafka.brokers=k:9092", "groups.windower.replicas=two"}, "/groups/windower/replicas"},
 	} {
 		args := []string{"template", "r", "helm/riptide", "--kube-version", "1.33.0"}
 		for _, s := range tc.set {
