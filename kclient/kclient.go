@@ -200,7 +200,7 @@ func pingHint(cl *kgo.Client, err error) string {
 	case useSASL:
 		return "is Kafka running, with SASL on this port? A broker also closes the connection on a wrong SASL mechanism, username or password; add --tls if the listener uses TLS"
 	case useTLS:
-		return "is Kafka running, with TLS on this port? Check --tls-ca and --tls-server-name; a broker that requires client certificates also closes the connection without --tls-cert and --tls-key"
+		return "is Kafka running, with TLS on this port? Check --tls-ca and --tls-server-name; a broker also closes the connection when it requires SASL (--sasl-mechanism) or a client certificate (--tls-cert, --tls-key)"
 	}
 	return "is Kafka running? try `riptide broker`; a broker that requires TLS or SASL closes the connection: see --tls and --sasl-mechanism"
 }

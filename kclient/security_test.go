@@ -293,6 +293,14 @@ func TestTLSMismatchesFailFast(t *testing.T) {
 		pingFails(t, kc, "--tls")
 		saramaFails(t, kc)
 	})
+	t.Run("no SASL", func(t *testing.T) {
+		// The broker really requires authentication: the other tests'
+		// successes are not for free.
+		kc := secureConfig(s, kclient.MechanismSCRAMSHA256)
+		kc.Security.SASL = kclient.SASL{}
+		pingFails(t, kc, "--sasl-mechanism")
+		saramaFails(t, kc)
+	})
 	t.Run("untrusted CA", func(t *testing.T) {
 		kc := secureConfig(s, kclient.MechanismSCRAMSHA256)
 		kc.Security.TLS.CA = testenv.NewPKI(t).CA
