@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/riptide-nids/riptide/embedded"
 	"github.com/riptide-nids/riptide/kclient"
 )
 
@@ -125,4 +127,35 @@ func readFlagFile(flag, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return b, nil
+}
+
+// brokerSecurity sets the embedded broker's TLS from its server certificate
+// files and its SASL user from the global SASL settings.
+func (g *globals) brokerSecurity(o *embedded.Options, certFile, keyFile string) error {
+	if (certFile == "") != (keyFile == "") {
+		return usagef("give both --server-cert and --server-key, or neither")
+	}
+	if certFile != "" {
+		cert, err := readFlagFile("--server-cert", certFile)
+		if err != nil {
+			return err
+		}
+		key, err := readFlagFile("--server-key", keyFile)
+		if err != nil {
+			return err
+		}
+		pair, err := tls.X509KeyPair(cert, key)
+		if err != nil {
+			return usagef("--server-cert %s, --server-key %s: %w", certFile, keyFile, err)
+		}
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	sec, err := g.sec.security()
+	if err != nil {
+		return err
+	}
+	if s := sec.SASL; s.Enabled() {
+		o.Users = []embedded.User{{Mechanism: s.Mechanism, Name: s.Username, Password: s.Password.Reveal()}}
+	}
+	return nil
 }

@@ -229,3 +229,73 @@ func TestTopicsCreateAndTailOverTLSAndSCRAM(t *testing.T) {
 		t.Errorf("tail after SIGINT: %v; stderr: %s", err, tailErr.String())
 	}
 }
+
+// TestBrokerWithTLSAndSASL starts `riptide broker` with a server
+// certificate and a SCRAM user and talks to it with `riptide topics create`.
+func TestBrokerWithTLSAndSASL(t *testing.T) {
+	dir := t.TempDir()
+	pki := testenv.NewPKI(t)
+	ca := writeFile(t, dir, "ca.pem", pki.CA)
+	cert := writeFile(t, dir, "broker.pem", pki.ServerCert)
+	key := writeFile(t, dir, "broker.key", pki.ServerKey)
+	pwFile := writeFile(t, dir, "pw.txt", []byte("correct horse\n"))
+	env := []string{"RIPTIDE_SASL_MECHANISM=scram-sha-512", "RIPTIDE_SASL_USERNAME=alice", "RIPTIDE_SASL_PASSWORD_FILE=" + pwFile}
+
+	if _, stderr, code := runEnv(t, env, "broker", "--listen", "127.0.0.1:0", "--server-cert", cert); code != 2 || !strings.Contains(stderr, "--server-key") {
+		t.Errorf("--server-cert alone: exit %d, stderr %q", code, stderr)
+	}
+
+	broker := exec.Command(bin, "broker", "--listen", "127.0.0.1:0", "--server-cert", cert, "--server-key", key)
+	broker.Env = secureEnv(env...)
+	stdout, err := broker.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var brokerErr bytes.Buffer
+	broker.Stderr = &brokerErr
+	if err := broker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = broker.Process.Signal(os.Interrupt)
+		if err := broker.Wait(); err != nil {
+			t.Errorf("broker after SIGINT: %v; stderr: %s", err, brokerErr.String())
+		}
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			addr <- sc.Text()
+		}
+		close(addr)
+	}()
+	var brokers string
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatalf("broker printed no address: %s", brokerErr.String())
+		}
+		brokers = a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("broker printed no address within 30 s: %s", brokerErr.String())
+	}
+
+	out, stderr, code := runEnv(t, env, "topics", "create", "--brokers", brokers, "--tls-ca", ca, "--partitions", "2")
+	if code != 0 || !strings.Contains(out, "topics ready") {
+		t.Fatalf("topics create over TLS and SCRAM: exit %d: %s%s", code, out, stderr)
+	}
+	// The system roots do not trust the test CA.
+	_, stderr, code = runEnv(t, env, "topics", "create", "--brokers", brokers, "--tls", "--partitions", "2")
+	if code != 1 || !strings.Contains(stderr, "--tls-ca") {
+		t.Errorf("without the CA: exit %d, stderr %q", code, stderr)
+	}
+	// Plaintext SASL is refused.
+	_, stderr, code = runEnv(t, env, "topics", "create", "--brokers", brokers, "--partitions", "2")
+	if code != 1 || strings.Contains(stderr, "correct horse") {
+		t.Errorf("without TLS: exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(brokerErr.String(), "correct horse") {
+		t.Errorf("the broker logged the password: %s", brokerErr.String())
+	}
+}

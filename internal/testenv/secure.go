@@ -23,8 +23,9 @@ import (
 type PKI struct {
 	// CA is the authority's certificate (PEM).
 	CA []byte
-	// Server is the broker's certificate and key.
-	Server tls.Certificate
+	// Server is the broker's certificate and key, also in PEM.
+	Server                tls.Certificate
+	ServerCert, ServerKey []byte
 	// ClientCert and ClientKey are a client certificate and key (PEM).
 	ClientCert, ClientKey []byte
 	pool                  *x509.CertPool
@@ -42,14 +43,19 @@ func NewPKI(tb testing.TB, names ...string) *PKI {
 	p.pool.AddCert(caCert)
 	srvKey, _, srvDER := newCert(tb, "riptide test broker", names, caCert, caKey)
 	p.Server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	p.ServerCert, p.ServerKey = pemBlock("CERTIFICATE", srvDER), pemKey(tb, srvKey)
 	cliKey, _, cliDER := newCert(tb, "riptide test client", nil, caCert, caKey)
-	p.ClientCert = pemBlock("CERTIFICATE", cliDER)
-	der, err := x509.MarshalECPrivateKey(cliKey)
+	p.ClientCert, p.ClientKey = pemBlock("CERTIFICATE", cliDER), pemKey(tb, cliKey)
+	return p
+}
+
+func pemKey(tb testing.TB, k *ecdsa.PrivateKey) []byte {
+	tb.Helper()
+	der, err := x509.MarshalECPrivateKey(k)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p.ClientKey = pemBlock("EC PRIVATE KEY", der)
-	return p
+	return pemBlock("EC PRIVATE KEY", der)
 }
 
 // newCert makes an ECDSA key and a certificate for it, self-signed when
