@@ -1,7 +1,8 @@
 // Package kclient builds the Kafka clients riptide uses: franz-go clients for
 // producers, administration and tailing, and the sarama configuration goka's
 // processors run with. Both sides partition keys the same way (sarama's FNV-1a
-// hash), so a host's records from any producer meet its state in goka.
+// hash), so a host's records from any producer meet its state in goka, and
+// both connect with the same TLS and SASL settings (Security).
 package kclient
 
 import (
