@@ -39,6 +39,9 @@ type Options struct {
 	// Brokers, if set, uses that cluster instead of starting an embedded
 	// broker.
 	Brokers []string
+	// Security is how to reach Brokers (TLS, SASL); unused with the
+	// embedded broker.
+	Security kclient.Security
 	// Prefix of topics and groups (default "riptide").
 	Prefix string
 	// OnAnomaly is called for every anomaly read back from the anomalies
@@ -84,8 +87,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	brokers := o.Brokers
+	brokers, sec := o.Brokers, o.Security
 	if len(brokers) == 0 {
+		sec = kclient.Security{}
 		b, err := embedded.Start(embedded.Options{})
 		if err != nil {
 			return nil, err
@@ -93,7 +97,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		defer b.Close()
 		brokers = b.Addrs()
 	}
-	kc := kclient.Config{Brokers: brokers, ClientID: "riptide-demo"}
+	kc := kclient.Config{Brokers: brokers, ClientID: "riptide-demo", Security: sec}
 	cl, err := kclient.NewClient(kc, kgo.MaxBufferedRecords(100_000), kgo.ProducerBatchMaxBytes(4<<20))
 	if err != nil {
 		return nil, err

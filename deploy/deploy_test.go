@@ -38,20 +38,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pendingFlags are flags the deploy artifacts use before the branches that
-// add them are merged: flag name -> whether it takes a value.
-//
-// TODO(merge): remove this allow-list when the security branch (--tls, --tls-ca,
-// --sasl-mechanism, --sasl-username, --sasl-password-file) is merged; the tests
-// then check them like any flag.
-var pendingFlags = map[string]bool{
-	"tls":                false,
-	"tls-ca":             true,
-	"sasl-mechanism":     true,
-	"sasl-username":      true,
-	"sasl-password-file": true,
-}
-
 // cmdHelp is what a command's --help says about it.
 type cmdHelp struct {
 	subcommands map[string]bool
@@ -159,12 +145,6 @@ func checkCommandLine(t *testing.T, where string, args []string) {
 			continue
 		}
 		if !ok {
-			if pv, pending := pendingFlags[name]; pending && strings.HasPrefix(tok, "--") {
-				if pv && !hasValue {
-					i++ // its value
-				}
-				continue
-			}
 			t.Errorf("%s: riptide %s has no flag %s", where, strings.Join(path, " "), tok)
 			continue
 		}

@@ -5,6 +5,7 @@
 package embedded
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -24,6 +25,19 @@ type Options struct {
 	Listen string
 	// DataDir, when set, persists the broker's data across restarts.
 	DataDir string
+	// TLS, when set, makes the broker accept only TLS connections; it
+	// needs the server certificate.
+	TLS *tls.Config
+	// Users, when any, make the broker require SASL authentication as one
+	// of them.
+	Users []User
+}
+
+// User is a SASL user of the embedded broker.
+type User struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism      string
+	Name, Password string
 }
 
 // Start starts a single-node broker.
@@ -42,6 +56,15 @@ func Start(o Options) (*Broker, error) {
 	}
 	if o.DataDir != "" {
 		opts = append(opts, kfake.DataDir(o.DataDir))
+	}
+	if o.TLS != nil {
+		opts = append(opts, kfake.TLS(o.TLS))
+	}
+	if len(o.Users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range o.Users {
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+		}
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {

@@ -34,7 +34,13 @@ const gokaRejoinDelay = 5 * time.Second
 
 // sessionTimeout is the consumer-group session timeout riptide's processors
 // use.
-var sessionTimeout = kclient.SaramaConfig(kclient.Config{}).Consumer.Group.Session.Timeout
+var sessionTimeout = func() time.Duration {
+	cfg, err := kclient.SaramaConfig(kclient.Config{})
+	if err != nil {
+		panic(err) // the zero configuration has no security settings to get wrong
+	}
+	return cfg.Consumer.Group.Session.Timeout
+}()
 
 // cluster is the Kafka cluster one test runs against and the topic and group
 // prefix it uses there.

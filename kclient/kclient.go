@@ -1,15 +1,19 @@
 // Package kclient builds the Kafka clients riptide uses: franz-go clients for
 // producers, administration and tailing, and the sarama configuration goka's
 // processors run with. Both sides partition keys the same way (sarama's FNV-1a
-// hash), so a host's records from any producer meet its state in goka.
+// hash), so a host's records from any producer meet its state in goka, and
+// both connect with the same TLS and SASL settings (Security).
 package kclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"net"
 	"strings"
 	"time"
 
@@ -18,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/riptide-nids/riptide/topology"
 )
@@ -42,6 +47,9 @@ type Config struct {
 	// replayed capture from last month as soon as it is written: these
 	// topics are retained by size only.
 	EventRetentionBytes int64
+	// Security configures TLS and SASL (default: plaintext, no
+	// authentication).
+	Security Security
 }
 
 // ParseBrokers splits a comma-separated broker list, dropping blanks.
@@ -63,7 +71,7 @@ func (c *Config) Validate() error {
 	if c.Replication < 0 {
 		return fmt.Errorf("kclient: replication %d: must be at least 1", c.Replication)
 	}
-	return nil
+	return c.Security.Validate()
 }
 
 func (c *Config) clientID() string {
@@ -130,6 +138,10 @@ func NewClient(c Config, opts ...kgo.Opt) (*kgo.Client, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	sec, err := c.Security.kgoOpts()
+	if err != nil {
+		return nil, err
+	}
 	base := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.clientID()),
@@ -137,6 +149,7 @@ func NewClient(c Config, opts ...kgo.Opt) (*kgo.Client, error) {
 		kgo.ProducerLinger(20 * time.Millisecond),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression(), kgo.SnappyCompression(), kgo.NoCompression()),
 	}
+	base = append(base, sec...)
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kclient: %w", err)
@@ -149,16 +162,56 @@ func Ping(ctx context.Context, cl *kgo.Client, brokers []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
-		return fmt.Errorf("kclient: no broker answers at %s: %w (is Kafka running? try `riptide broker`)", strings.Join(brokers, ","), err)
+		return fmt.Errorf("kclient: no broker answers at %s: %w (%s)", strings.Join(brokers, ","), err, pingHint(cl, err))
 	}
 	return nil
+}
+
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = ip.String()
+	}
+	return out
+}
+
+// pingHint says what to check when no broker answers. Brokers close the
+// connection on a failed SASL authentication or TLS handshake, which the
+// client sees as EOF, so the hint names the security settings in use.
+func pingHint(cl *kgo.Client, err error) string {
+	mechs, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism)
+	tc, _ := cl.OptValue(kgo.DialTLSConfig).(*tls.Config)
+	useSASL, useTLS := len(mechs) > 0, tc != nil
+	var (
+		unknownCA x509.UnknownAuthorityError
+		badName   x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &badName) && badName.Certificate != nil:
+		names := append(append([]string{}, badName.Certificate.DNSNames...), ipStrings(badName.Certificate.IPAddresses)...)
+		return fmt.Sprintf("the broker's certificate is for %s, not %s: connect by that name or pass --tls-server-name", strings.Join(names, ", "), badName.Host)
+	case errors.As(err, &unknownCA):
+		return "the broker's certificate is not signed by a trusted CA: give the CA certificate with --tls-ca"
+	case strings.Contains(err.Error(), "tls: certificate required"):
+		return "the broker requires a client certificate: give --tls-cert and --tls-key"
+	case errors.Is(err, kerr.SaslAuthenticationFailed):
+		return "the broker rejected the SASL credentials: check the mechanism, --sasl-username and the password"
+	case useSASL && useTLS:
+		return "is Kafka running, with TLS on this port? A broker also closes the connection on a wrong SASL mechanism, username or password, or a client certificate it does not trust"
+	case useSASL:
+		return "is Kafka running, with SASL on this port? A broker also closes the connection on a wrong SASL mechanism, username or password; add --tls if the listener uses TLS"
+	case useTLS:
+		return "is Kafka running, with TLS on this port? Check --tls-ca and --tls-server-name; a broker also closes the connection when it requires SASL (--sasl-mechanism) or a client certificate (--tls-cert, --tls-key)"
+	}
+	return "is Kafka running? try `riptide broker`; a broker that requires TLS or SASL closes the connection: see --tls and --sasl-mechanism"
 }
 
 // SaramaConfig returns the sarama configuration goka's processors use:
 // goka's defaults (co-partitioning rebalance strategy), a protocol version
 // Kafka 4 accepts, reading new groups from the oldest offset, acks from all
-// in-sync replicas, and the given heartbeat and session timeouts.
-func SaramaConfig(c Config) *sarama.Config {
+// in-sync replicas, the given heartbeat and session timeouts, and the TLS
+// and SASL settings of c.Security (the error names what is wrong with them).
+func SaramaConfig(c Config) (*sarama.Config, error) {
 	cfg := goka.DefaultConfig()
 	cfg.ClientID = c.clientID()
 	cfg.Version = sarama.V3_6_0_0
@@ -179,7 +232,10 @@ func SaramaConfig(c Config) *sarama.Config {
 	cfg.Producer.Flush.MaxMessages = 0
 	cfg.Producer.MaxMessageBytes = 4 << 20
 	cfg.Metadata.Retry.Backoff = 200 * time.Millisecond
-	return cfg
+	if err := c.Security.applySarama(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // GokaOptions returns the processor options that connect goka to the cluster
@@ -224,19 +280,53 @@ func newGokaBuilders(c Config) gokaBuilders {
 }
 
 func (b gokaBuilders) consumerGroup(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
-	return goka.ConsumerGroupBuilderWithConfig(SaramaConfig(b.c))(brokers, group, clientID)
+	cfg, err := SaramaConfig(b.c)
+	if err != nil {
+		return nil, err
+	}
+	c, err := goka.ConsumerGroupBuilderWithConfig(cfg)(brokers, group, clientID)
+	return c, b.hint(err)
 }
 
 func (b gokaBuilders) consumer(brokers []string, clientID string) (sarama.Consumer, error) {
-	return goka.SaramaConsumerBuilderWithConfig(SaramaConfig(b.c))(brokers, clientID)
+	cfg, err := SaramaConfig(b.c)
+	if err != nil {
+		return nil, err
+	}
+	c, err := goka.SaramaConsumerBuilderWithConfig(cfg)(brokers, clientID)
+	return c, b.hint(err)
 }
 
 func (b gokaBuilders) producer(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
-	return goka.ProducerBuilderWithConfig(SaramaConfig(b.c))(brokers, clientID, hasher)
+	cfg, err := SaramaConfig(b.c)
+	if err != nil {
+		return nil, err
+	}
+	c, err := goka.ProducerBuilderWithConfig(cfg)(brokers, clientID, hasher)
+	return c, b.hint(err)
 }
 
 func (b gokaBuilders) topicManager(brokers []string) (goka.TopicManager, error) {
-	return goka.TopicManagerBuilderWithConfig(SaramaConfig(b.c), b.tmc)(brokers)
+	cfg, err := SaramaConfig(b.c)
+	if err != nil {
+		return nil, err
+	}
+	c, err := goka.TopicManagerBuilderWithConfig(cfg, b.tmc)(brokers)
+	return c, b.hint(err)
+}
+
+// hint adds what to check to sarama's error when no broker would talk to a
+// client with TLS or SASL on: brokers close the connection on a failed
+// authentication or handshake, which sarama reports as running out of
+// brokers.
+func (b gokaBuilders) hint(err error) error {
+	sec := &b.c.Security
+	// goka wraps some builder errors with %v, so match the text too.
+	out := err != nil && (errors.Is(err, sarama.ErrOutOfBrokers) || strings.Contains(err.Error(), sarama.ErrOutOfBrokers.Error()))
+	if !out || (!sec.TLS.Enabled() && !sec.SASL.Enabled()) {
+		return err
+	}
+	return fmt.Errorf("%w (with TLS or SASL on, a broker also closes the connection on wrong credentials or an untrusted certificate: check the --tls and --sasl settings)", err)
 }
 
 // CreateTopics creates the given topics with n partitions and the configured

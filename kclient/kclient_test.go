@@ -151,7 +151,10 @@ func TestValidate(t *testing.T) {
 }
 
 func TestSaramaConfig(t *testing.T) {
-	cfg := kclient.SaramaConfig(kclient.Config{Brokers: []string{"a:1"}})
+	cfg, err := kclient.SaramaConfig(kclient.Config{Brokers: []string{"a:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("sarama config invalid: %v", err)
 	}

@@ -118,7 +118,7 @@ With --json, stdout carries one JSON anomaly per line and a final line
 				if err != nil {
 					return err
 				}
-				opts.Brokers = kc.Brokers
+				opts.Brokers, opts.Security = kc.Brokers, kc.Security
 			}
 			if !asJSON {
 				fmt.Println("starting the embedded broker and processors...")

@@ -18,17 +18,27 @@ import (
 )
 
 func newBrokerCmd(g *globals) *cobra.Command {
-	var listen, dataDir string
+	var listen, dataDir, serverCert, serverKey string
 	var mf metricsFlag
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Serve an embedded Kafka-compatible broker (kfake) for trials and tests",
 		Long: `broker runs franz-go's in-process Kafka implementation (kfake) as a standalone broker,
 so that riptide's processes and third-party clients (kcat) can talk to it. It keeps
-data in memory unless --data-dir is given. It is not Apache Kafka: no replication.`,
+data in memory unless --data-dir is given. It is not Apache Kafka: no replication.
+
+For trying out TLS and SASL: --server-cert and --server-key make it accept TLS only,
+and the global --sasl-mechanism, --sasl-username and password (file or
+RIPTIDE_SASL_PASSWORD) make it require that one user, as the clients are told to
+authenticate.`,
 		Example: `  riptide broker --listen 127.0.0.1:9092
   riptide topics create --brokers 127.0.0.1:9092
   kcat -b 127.0.0.1:9092 -L
+
+  # TLS and SCRAM; then give the clients --tls-ca ca.pem and the same SASL settings
+  export RIPTIDE_SASL_MECHANISM=scram-sha-256 RIPTIDE_SASL_USERNAME=alice RIPTIDE_SASL_PASSWORD_FILE=pw.txt
+  riptide broker --listen 127.0.0.1:9093 --server-cert broker.pem --server-key broker.key &
+  riptide topics create --brokers 127.0.0.1:9093 --tls-ca ca.pem
 ` + metricsExample + `  riptide broker --listen 127.0.0.1:9092 --metrics-addr 127.0.0.1:9400`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -36,18 +46,22 @@ data in memory unless --data-dir is given. It is not Apache Kafka: no replicatio
 			if err != nil {
 				return err
 			}
+			o := embedded.Options{Listen: listen, DataDir: dataDir}
+			if err := g.brokerSecurity(&o, serverCert, serverKey); err != nil {
+				return err
+			}
 			m, stopMetrics, err := mf.start(cmd.Context(), log)
 			if err != nil {
 				return err
 			}
 			defer stopMetrics()
-			b, err := embedded.Start(embedded.Options{Listen: listen, DataDir: dataDir})
+			b, err := embedded.Start(o)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
 			m.SetReady(true, "")
-			log.Info("broker listening", "addrs", strings.Join(b.Addrs(), ","))
+			log.Info("broker listening", "addrs", strings.Join(b.Addrs(), ","), "tls", o.TLS != nil, "sasl_users", len(o.Users))
 			fmt.Println(strings.Join(b.Addrs(), ","))
 			<-cmd.Context().Done()
 			log.Info("broker stopping")
@@ -56,6 +70,8 @@ data in memory unless --data-dir is given. It is not Apache Kafka: no replicatio
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "address to listen on")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "persist data in this directory (default: memory only)")
+	cmd.Flags().StringVar(&serverCert, "server-cert", "", "PEM file of the broker's certificate: accept TLS connections only (needs --server-key)")
+	cmd.Flags().StringVar(&serverKey, "server-key", "", "PEM file of the broker certificate's private key")
 	mf.register(cmd.Flags())
 	return cmd
 }

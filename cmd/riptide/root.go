@@ -27,6 +27,7 @@ type globals struct {
 	prefix    string
 	logLevel  string
 	logFormat string
+	sec       securityFlags
 }
 
 func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
@@ -57,7 +58,9 @@ func (g *globals) kafka() (kclient.Config, error) {
 	if len(kc.Brokers) == 0 {
 		return kc, usageError{kclient.ErrNoBrokers}
 	}
-	return kc, nil
+	sec, err := g.sec.security()
+	kc.Security = sec
+	return kc, err
 }
 
 // cluster returns the topology and the Kafka settings of the global flags.
@@ -88,7 +91,11 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
   riptide demo --pcap capture.pcap --json
 
   # score the detector against labelled traffic
-  riptide backtest --pcap bench.pcap --labels bench.labels.csv`,
+  riptide backtest --pcap bench.pcap --labels bench.labels.csv
+
+  # a cluster with TLS and SASL/SCRAM (password from a file or RIPTIDE_SASL_PASSWORD)
+  riptide run --brokers kafka1:9093 --tls-ca ca.pem \
+    --sasl-mechanism scram-sha-512 --sasl-username riptide --sasl-password-file /run/secrets/kafka`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
@@ -98,6 +105,7 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
 	pf.StringVar(&g.prefix, "prefix", envOr("RIPTIDE_PREFIX", topology.DefaultPrefix), "name prefix of every topic and group (env RIPTIDE_PREFIX)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
+	g.sec.register(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newBrokerCmd(g), newTopicsCmd(g), newCaptureCmd(g), newRunCmd(g), newTailCmd(g),
