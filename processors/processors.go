@@ -150,3 +150,21 @@ func runOnce(ctx context.Context, log *slog.Logger, r Runnable, onReady func()) 
 		}
 	}
 }
+
+// ErrNotRunning is returned by VisitAll when the processor is not running
+// (starting, rebalancing or stopping); the visit was skipped.
+var ErrNotRunning = errors.New("processors: processor not running; visit skipped")
+
+// VisitAll runs goka's VisitAll on gp only while gp is running. goka v1.1.17
+// can panic with "send on closed channel" when a visit starts while a
+// partition processor is being stopped (a rebalance, or a failure after a
+// broker outage): PartitionProcessor.Stop closes the visit channel once its
+// runner group is done, and a visit that registers with that group after
+// the wait enqueues into the closed channel. The check narrows that window
+// to the instant between it and the visit's start; tickers simply try again.
+func VisitAll(ctx context.Context, gp *goka.Processor, name string) error {
+	if gp.StateReader().State() != goka.ProcStateRunning {
+		return ErrNotRunning
+	}
+	return gp.VisitAll(ctx, name, nil)
+}

@@ -12,7 +12,11 @@
 // data). Windows that arrive after it but before the model has reached this
 // instance wait in the table and are scored as soon as it has. A window that
 // was scored already (a repeat after a restart upstream) is dropped, so each
-// (host, window) is alerted at most once.
+// (host, window) is scored once; a repeat of a window that was anomalous is
+// alerted again with the same id (goka writes the anomaly and the table
+// asynchronously, so a crash can keep the table's "scored" while the
+// anomaly never reached Kafka; re-alerting the repeat makes delivery at
+// least once). Consumers drop repeats by id.
 package detector
 
 import (
@@ -45,6 +49,8 @@ const (
 // Stats are the detector's counters since start.
 type Stats struct {
 	Vectors, Scored, Anomalies, Duplicates, Learning, Pending, Dropped, DeadLetters int64
+	// Realerted counts anomalies emitted again for repeated windows.
+	Realerted int64
 }
 
 // Processor is the detector.
@@ -54,9 +60,9 @@ type Processor struct {
 	// Reasons is how many features explain each anomaly.
 	Reasons int
 
-	vectors, scored, anomalies, duplicates, learning, dropped, dead atomic.Int64
-	waiting                                                         atomic.Int64
-	badSchema                                                       atomic.Bool
+	vectors, scored, anomalies, duplicates, learning, dropped, dead, realerted atomic.Int64
+	waiting                                                                    atomic.Int64
+	badSchema                                                                  atomic.Bool
 	// usable is the last model found fit to score with (the trainer's codec
 	// returns the same pointer for the same model), so it is checked once.
 	usable atomic.Pointer[detect.Model]
@@ -97,7 +103,8 @@ func (p *Processor) Stats() Stats {
 	return Stats{
 		Vectors: p.vectors.Load(), Scored: p.scored.Load(), Anomalies: p.anomalies.Load(),
 		Duplicates: p.duplicates.Load(), Learning: p.learning.Load(), Pending: p.waiting.Load(),
-		Dropped: p.dropped.Load(), DeadLetters: p.dead.Load(),
+		Realerted: p.realerted.Load(),
+		Dropped:   p.dropped.Load(), DeadLetters: p.dead.Load(),
 	}
 }
 
@@ -143,6 +150,7 @@ func (p *Processor) onVector(ctx goka.Context, msg any) {
 	}
 	if st.Scored && v.Start <= st.LastStart {
 		p.duplicates.Add(1)
+		p.realert(ctx, v)
 		return
 	}
 	ms := p.model(ctx)
@@ -224,6 +232,23 @@ func (p *Processor) score(ctx goka.Context, v *window.Vector, ms *trainer.State)
 	ctx.Emit(p.top.Anomalies.Stream(), v.Host, a)
 }
 
+// realert scores a repeat of a window scored before and, if it is
+// anomalous, emits its anomaly again (same id): the first emission may have
+// been lost in a crash that kept the table's record of the scoring.
+func (p *Processor) realert(ctx goka.Context, v *window.Vector) {
+	ms := p.model(ctx)
+	if ms == nil || ms.Model == nil || v.Start < ms.Model.TrainEnd || p.check(ms.Model) != nil {
+		return
+	}
+	m := ms.Model
+	s := m.Score(v.Values)
+	if !m.IsAnomaly(s) {
+		return
+	}
+	p.realerted.Add(1)
+	ctx.Emit(p.top.Anomalies.Stream(), v.Host, Anomaly(v, m, ms.ModelVersion(), s, p.Reasons))
+}
+
 // Anomaly builds the anomaly record of a flagged window.
 func Anomaly(v *window.Vector, m *detect.Model, version string, score float64, reasons int) *codecs.Anomaly {
 	a := &codecs.Anomaly{
@@ -273,7 +298,7 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 			if p.waiting.Load() <= 0 && n%40 != 0 {
 				continue
 			}
-			if err := gp.VisitAll(ctx, visitPending, nil); err != nil && ctx.Err() == nil {
+			if err := processors.VisitAll(ctx, gp, visitPending); err != nil && ctx.Err() == nil && !errors.Is(err, processors.ErrNotRunning) {
 				p.log.Warn("detector: scoring waiting windows", "err", err)
 			}
 		}

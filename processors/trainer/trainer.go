@@ -268,7 +268,7 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 			if !waiting {
 				continue
 			}
-			if err := gp.VisitAll(ctx, visitTrain, nil); err != nil && ctx.Err() == nil {
+			if err := processors.VisitAll(ctx, gp, visitTrain); err != nil && ctx.Err() == nil && !errors.Is(err, processors.ErrNotRunning) {
 				p.log.Warn("trainer: visit", "err", err)
 			}
 		}

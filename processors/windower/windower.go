@@ -564,7 +564,13 @@ func (p *Processor) closeIdle(ctx context.Context, gp *goka.Processor, force boo
 		return nil
 	}
 	snap := p.snapshot()
-	if err := gp.VisitAll(ctx, visitClose, nil); err != nil {
+	if err := processors.VisitAll(ctx, gp, visitClose); err != nil {
+		if errors.Is(err, processors.ErrNotRunning) {
+			p.mu.Lock()
+			p.visitedAt = 0 // visit again once it runs
+			p.mu.Unlock()
+			return nil
+		}
 		return err
 	}
 	p.announce(ctx, snap)
