@@ -51,6 +51,8 @@ type cluster struct {
 	// real is true for an external Kafka cluster (KAFKA_BROKERS).
 	real bool
 	top  *topology.Topology
+	// broker is the embedded broker's process (nil on real Kafka).
+	broker *proc
 	// noRestartReason says why the broker cannot be restarted in a test
 	// (set by kafkaSh).
 	noRestartReason string
@@ -66,8 +68,8 @@ func newCluster(t *testing.T, kfakePrefix string) *cluster {
 	t.Helper()
 	if kafkaBrokers == "" {
 		t0 := time.Now()
-		_, addr := startBroker(t)
-		c := &cluster{brokers: addr, prefix: kfakePrefix, top: topology.MustNew(kfakePrefix)}
+		b, addr := startBroker(t)
+		c := &cluster{brokers: addr, prefix: kfakePrefix, top: topology.MustNew(kfakePrefix), broker: b}
 		t.Logf("broker: embedded kfake (riptide broker) at %s, started in %.1f s; prefix %s", addr, time.Since(t0).Seconds(), c.prefix)
 		return c
 	}

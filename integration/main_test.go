@@ -283,7 +283,7 @@ func startBroker(t *testing.T) (*proc, string) {
 	var lastErr string
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := freeAddr(t)
-		b := startProc(t, "broker", "broker", "--listen", addr)
+		b := startProc(t, "broker", "broker", "--listen", addr, "--metrics-addr", "127.0.0.1:0")
 		var printed string
 		ok := waitFor(20*time.Second, 20*time.Millisecond, func() bool {
 			out := readFile(b.stdout)

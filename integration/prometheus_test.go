@@ -60,6 +60,12 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, runAddr, capAddr)
+	targets := 2
+	if c.broker != nil {
+		// The embedded broker is a riptide process too.
+		conf += fmt.Sprintf("  - job_name: riptide-broker\n    static_configs:\n      - targets: [%q]\n", metricsAddr(t, c.broker))
+		targets++
+	}
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +82,8 @@ scrape_configs:
 		desc  string
 	}
 	checks := []want{
-		{"up", func(r promResult) bool { return len(r) == 2 && r.all(func(v float64) bool { return v == 1 }) }, "both targets up"},
-		{"riptide_ready", func(r promResult) bool { return len(r) == 2 && r.all(func(v float64) bool { return v == 1 }) }, "both targets ready"},
+		{"up", func(r promResult) bool { return len(r) == targets && r.all(func(v float64) bool { return v == 1 }) }, "every target up"},
+		{"riptide_ready", func(r promResult) bool { return len(r) == targets && r.all(func(v float64) bool { return v == 1 }) }, "every target ready"},
 		{"sum(riptide_windows_closed_total)", func(r promResult) bool { return len(r) == 1 && r[0].value > 0 }, "windows closed > 0"},
 		{`sum(riptide_records_produced_total{job="riptide-capture"})`, func(r promResult) bool { return len(r) == 1 && r[0].value > 0 }, "records produced > 0"},
 		{`sum(riptide_records_consumed_total{group=~".*-windower"})`, func(r promResult) bool { return len(r) == 1 && r[0].value > 0 }, "windower records consumed > 0"},
