@@ -40,8 +40,15 @@ func datasets(t *testing.T) string {
 // run runs the binary and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return runWith(t, append(os.Environ(), "RIPTIDE_BROKERS="), args...)
+}
+
+// runWith runs the binary in environment env and returns stdout, stderr and
+// the exit code.
+func runWith(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "RIPTIDE_BROKERS=")
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
