@@ -251,9 +251,9 @@ cmd_up() {
 			rm -rf "$DATA"
 			cid="$(random_cluster_id)"
 			if ! "$JAVA" -Dlog4j2.configurationFile="$LOG4J" -cp "$cp" kafka.tools.StorageTool \
-				format -t "$cid" -c "$PROPS" >"$fmt_log" 2>&1; then
+				format --cluster-id="$cid" -c "$PROPS" >"$fmt_log" 2>&1; then
 				sed 's/^/    /' "$fmt_log" >&2
-				die "formatting $DATA failed (kafka.tools.StorageTool format -t $cid -c $PROPS)"
+				die "formatting $DATA failed (kafka.tools.StorageTool format --cluster-id=$cid -c $PROPS)"
 			fi
 		fi
 
