@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riptide-nids/riptide/backtest"
+	"github.com/riptide-nids/riptide/backtest/charts"
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/producers"
 	"github.com/riptide-nids/riptide/replay"
@@ -34,6 +35,7 @@ type backtestReport struct {
 	Threshold        float64           `json:"threshold"`
 	Anomalies        int               `json:"anomalies"`
 	Score            *backtest.Score   `json:"score,omitempty"`
+	AveragePrecision float64           `json:"average_precision,omitempty"`
 	ElapsedSeconds   float64           `json:"elapsed_seconds"`
 	PacketsPerSecond float64           `json:"packets_per_second"`
 	AnomalyList      []*codecs.Anomaly `json:"-"`
@@ -41,7 +43,7 @@ type backtestReport struct {
 
 func newBacktestCmd(g *globals) *cobra.Command {
 	var pcaps []string
-	var labelsPath, reportPath, anomaliesPath string
+	var labelsPath, reportPath, anomaliesPath, plotDir string
 	var topic, from, to string
 	var wf windowFlags
 	var asJSON bool
@@ -70,6 +72,7 @@ attacker, victim or participant; participants' windows count neither way).`,
 		Example: `  riptide backtest --pcap ../shared/datasets/bench/dev-mixed.pcap \
       --labels ../shared/datasets/bench/dev-mixed.labels.csv
   riptide backtest --pcap day.pcap --labels day.csv --learn 30m --report out.json --anomalies out.jsonl
+  riptide backtest --pcap bench.pcap --labels bench.labels.csv --plot plots/   # PNGs: pr.png, timeline-<host>.png
 
   # the same capture, written to Kafka by riptide capture
   riptide backtest --brokers 127.0.0.1:9092 --topic riptide.packets \
@@ -166,6 +169,14 @@ attacker, victim or participant; participants' windows count neither way).`,
 				}
 				sc := backtest.Evaluate(labels, res.Flags(), wc.Size, res.Negatives(labels), span.Hours())
 				rep.Score = &sc
+				rep.AveragePrecision = backtest.PRCurve(labels, res.Scored, wc.Size).AveragePrecision
+			}
+			if plotDir != "" {
+				paths, err := charts.Write(plotDir, res, labels, wc.Size)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "backtest: wrote %d plots to %s (pr.png, timeline-<host>.png)\n", len(paths), plotDir)
 			}
 			if anomaliesPath != "" {
 				if err := writeAnomalies(anomaliesPath, res.Anomalies); err != nil {
@@ -195,6 +206,7 @@ attacker, victim or participant; participants' windows count neither way).`,
 	cmd.Flags().StringVar(&labelsPath, "labels", "", "labels CSV (host,start,end,attack,role)")
 	cmd.Flags().StringVar(&reportPath, "report", "", "also write the report as JSON to this file")
 	cmd.Flags().StringVar(&anomaliesPath, "anomalies", "", "write the anomalies as JSON lines to this file")
+	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG plots into this directory: the precision-recall curve (pr.png, needs --labels) and a score timeline per flagged host with its labelled attacks shaded")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
 	wf.register(cmd.Flags())
 	registerReorder(cmd.Flags(), &reorder)
@@ -226,7 +238,7 @@ func printBacktest(r *backtestReport) {
 		return
 	}
 	s := r.Score
-	fmt.Printf("\nprecision %.3f   recall %.3f   F1 %.3f\n", s.Precision, s.Recall, s.F1)
+	fmt.Printf("\nprecision %.3f   recall %.3f   F1 %.3f   (PR AUC over all thresholds %.3f)\n", s.Precision, s.Recall, s.F1, r.AveragePrecision)
 	fmt.Printf("windows: %d true positive, %d false positive, %d neutral, %d false negative, %d true negative; %.1f false positives/hour\n",
 		s.TruePositives, s.FalsePositives, s.Neutral, s.FalseNegatives, s.TrueNegatives, s.FPPerHour)
 	fmt.Printf("attacks detected: %d of %d, median time to detect %.1f s\n\n", s.AttacksDetected, len(s.Attacks), s.MedianTTD)
