@@ -139,10 +139,12 @@ func PR(c backtest.Curve, at backtest.CurvePoint, path string) error {
 // gray).
 func Timeline(host string, scored []backtest.Scored, threshold float64, labels []backtest.Label, path string) error {
 	var all, flagged plotter.XYs
+	gap := 0.0 // the window size in seconds, from the windows themselves
 	for _, s := range scored {
 		if s.Host != host {
 			continue
 		}
+		gap = max(gap, float64(s.End-s.Start)/1e9)
 		xy := plotter.XY{X: float64(s.End) / 1e9, Y: s.Score - threshold}
 		all = append(all, xy)
 		if s.Anomaly {
@@ -205,14 +207,20 @@ func Timeline(host string, scored []backtest.Scored, threshold float64, labels [
 	zero.Color = gray
 	zero.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(zero)
-	line, points, err := plotter.NewLinePoints(all)
-	if err != nil {
-		return fmt.Errorf("charts: %w", err)
+	// Lines join consecutive windows only: a host silent for a while has
+	// no scores in between.
+	var line *plotter.Line
+	for _, run := range runs(all, gap) {
+		l, points, err := plotter.NewLinePoints(run)
+		if err != nil {
+			return fmt.Errorf("charts: %w", err)
+		}
+		l.Color, points.Color = blue, blue
+		points.Shape = draw.CircleGlyph{}
+		points.Radius = vg.Points(1.5)
+		p.Add(l, points)
+		line = l
 	}
-	line.Color, points.Color = blue, blue
-	points.Shape = draw.CircleGlyph{}
-	points.Radius = vg.Points(1.5)
-	p.Add(line, points)
 	p.Legend.Add(fmt.Sprintf("%d scored windows", len(all)), line)
 	if len(flagged) > 0 {
 		sc, err := plotter.NewScatter(flagged)
@@ -227,6 +235,20 @@ func Timeline(host string, scored []backtest.Scored, threshold float64, labels [
 	}
 	p.Legend.Top = false
 	return save(p, path, 10, 4)
+}
+
+// runs splits points sorted by x where consecutive x differ by more than
+// step (with some slack).
+func runs(xys plotter.XYs, step float64) []plotter.XYs {
+	var out []plotter.XYs
+	start := 0
+	for i := 1; i <= len(xys); i++ {
+		if i == len(xys) || xys[i].X-xys[i-1].X > 1.5*step {
+			out = append(out, xys[start:i])
+			start = i
+		}
+	}
+	return out
 }
 
 func save(p *plot.Plot, path string, w, h vg.Length) error {
