@@ -1,5 +1,7 @@
 // Package learning decides which windows a model learns from and when it is
-// trained: the learning period starts with the first window seen and lasts a
+// trained: the learning period starts with the earliest window seen before the
+// period is fixed (windows of several partitions arrive out of event-time
+// order, so the first one to arrive need not be the earliest) and lasts a
 // configured span of event time; windows inside it are kept in a bounded,
 // uniformly sampled reservoir; training is due once a window arrives that
 // starts two windows after the period ended (stragglers from other partitions
@@ -37,7 +39,9 @@ type Learner struct {
 	// first window.
 	Start, End int64
 	samples    [][]float64
+	starts     []int64 // window start of each sample
 	seen       int
+	fixed      bool
 	rng        *rand.Rand
 }
 
@@ -47,18 +51,27 @@ func New(learn, win time.Duration, max int) *Learner {
 	return &Learner{learn: int64(learn), window: int64(win), max: max, rng: rand.New(rand.NewPCG(1, 2))}
 }
 
-// Resume sets the period from persisted state (start and end in ns).
-func (l *Learner) Resume(start, end int64) { l.Start, l.End = start, end }
+// Resume sets the period from persisted state (start and end in ns) and
+// fixes it.
+func (l *Learner) Resume(start, end int64) { l.Start, l.End, l.fixed = start, end, true }
 
-// Offer considers one window.
+// Fix fixes the period's start: earlier windows no longer move it.
+func (l *Learner) Fix() { l.fixed = true }
+
+// Fixed reports whether the period's start is fixed.
+func (l *Learner) Fixed() bool { return l.fixed }
+
+// Offer considers one window. Until the period is fixed, a window earlier
+// than the period's start moves the period to begin with it (kept windows
+// that fall after the moved period's end are dropped).
 func (l *Learner) Offer(v *window.Vector) Decision {
-	if l.Start == 0 {
-		l.Start, l.End = v.Start, v.Start+l.learn
+	if l.Start == 0 || (!l.fixed && v.Start < l.Start) {
+		l.begin(v.Start)
 	}
 	switch {
 	case v.Start < l.End:
 		if v.Start >= l.Start {
-			l.keep(v.Values)
+			l.keep(v.Values, v.Start)
 		}
 		return Kept
 	case v.Start < l.End+2*l.window:
@@ -68,14 +81,30 @@ func (l *Learner) Offer(v *window.Vector) Decision {
 	}
 }
 
-func (l *Learner) keep(x []float64) {
+// begin starts the period at start, dropping kept windows after its end.
+func (l *Learner) begin(start int64) {
+	l.Start, l.End = start, start+l.learn
+	k := 0
+	for i := range l.samples {
+		if l.starts[i] < l.End {
+			l.samples[k], l.starts[k] = l.samples[i], l.starts[i]
+			k++
+		}
+	}
+	l.seen -= len(l.samples) - k
+	l.samples, l.starts = l.samples[:k], l.starts[:k]
+}
+
+func (l *Learner) keep(x []float64, start int64) {
 	l.seen++
 	if len(l.samples) < l.max {
 		l.samples = append(l.samples, append([]float64(nil), x...))
+		l.starts = append(l.starts, start)
 		return
 	}
 	if j := l.rng.IntN(l.seen); j < len(l.samples) {
 		l.samples[j] = append(l.samples[j][:0], x...)
+		l.starts[j] = start
 	}
 }
 
@@ -85,7 +114,16 @@ func (l *Learner) keep(x []float64) {
 // windows were kept (the pipeline and a backtest of the same traffic then
 // train the same model).
 func (l *Learner) Samples() [][]float64 {
-	slices.SortFunc(l.samples, func(a, b []float64) int { return slices.Compare(a, b) })
+	idx := make([]int, len(l.samples))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return slices.Compare(l.samples[a], l.samples[b]) })
+	samples, starts := make([][]float64, len(idx)), make([]int64, len(idx))
+	for i, j := range idx {
+		samples[i], starts[i] = l.samples[j], l.starts[j]
+	}
+	l.samples, l.starts = samples, starts
 	return l.samples
 }
 
@@ -94,4 +132,4 @@ func (l *Learner) Samples() [][]float64 {
 func (l *Learner) Extend() { l.End += l.learn }
 
 // Reset drops the samples after training.
-func (l *Learner) Reset() { l.samples, l.seen = nil, 0 }
+func (l *Learner) Reset() { l.samples, l.starts, l.seen = nil, nil, 0 }

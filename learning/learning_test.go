@@ -39,54 +39,64 @@ func TestOfferByWindowStart(t *testing.T) {
 	type offer struct {
 		start  time.Duration // from s0
 		want   learning.Decision
-		sample bool // whether it lands in the reservoir
+		sample bool // whether it stays in the reservoir
+		fix    bool // Fix() before this offer
 	}
 	tests := []struct {
 		name   string
-		resume bool // Resume(s0, s0+learn) first
+		resume bool          // Resume(s0, s0+learn) first
+		period time.Duration // start of the period in the end (0: s0)
 		offers []offer
 	}{
 		{
 			name: "period from the first window",
 			offers: []offer{
-				{0, learning.Kept, true},
-				{10 * time.Second, learning.Kept, true},
-				{learn - win, learning.Kept, true},
-				{learn - 1, learning.Kept, true},
-				{learn, learning.Waiting, false},
-				{learn + 2*win - 1, learning.Waiting, false},
-				{learn + 2*win, learning.Due, false},
-				{time.Hour, learning.Due, false},
+				{start: 0, want: learning.Kept, sample: true},
+				{start: 10 * time.Second, want: learning.Kept, sample: true},
+				{start: learn - win, want: learning.Kept, sample: true},
+				{start: learn - 1, want: learning.Kept, sample: true},
+				{start: learn, want: learning.Waiting},
+				{start: learn + 2*win - 1, want: learning.Waiting},
+				{start: learn + 2*win, want: learning.Due},
+				{start: time.Hour, want: learning.Due},
 			},
 		},
 		{
-			name: "stragglers",
+			name:   "stragglers; an earlier window moves the period",
+			period: -win,
 			offers: []offer{
-				{0, learning.Kept, true},
-				{learn + win, learning.Waiting, false},
-				{30 * time.Second, learning.Kept, true}, // late, but inside the period
-				{-win, learning.Kept, false},            // before the period: not learnt from
-				{learn + 3*win, learning.Due, false},
-				{20 * time.Second, learning.Kept, true}, // the caller stops offering after Due
+				{start: 0, want: learning.Kept, sample: true},
+				{start: learn + win, want: learning.Waiting},
+				{start: 30 * time.Second, want: learning.Kept, sample: true}, // late, but inside the period
+				{start: -win, want: learning.Kept, sample: true},             // earlier: the period starts here
+				{start: learn + 3*win, want: learning.Due},
+				{start: 20 * time.Second, want: learning.Kept, sample: true}, // the caller stops offering after Due
 			},
 		},
 		{
-			name: "first window decides, even if late",
+			name: "a fixed period ignores earlier windows",
 			offers: []offer{
-				{learn, learning.Kept, true}, // the period starts here
-				{0, learning.Kept, false},
-				{2 * learn, learning.Waiting, false},
-				{2*learn + 2*win, learning.Due, false},
+				{start: 0, want: learning.Kept, sample: true},
+				{start: -win, want: learning.Kept, fix: true}, // before the period: not learnt from
+				{start: learn + 2*win, want: learning.Due},
+			},
+		},
+		{
+			name: "a late first window starts the period until an earlier one comes",
+			offers: []offer{
+				{start: learn, want: learning.Kept},           // kept, then dropped: after the moved period
+				{start: 0, want: learning.Kept, sample: true}, // the period starts here now
+				{start: 2 * learn, want: learning.Due},
 			},
 		},
 		{
 			name:   "resumed period",
 			resume: true,
 			offers: []offer{
-				{learn + 2*win, learning.Due, false}, // the first window does not restart the period
-				{learn, learning.Waiting, false},
-				{-1, learning.Kept, false},
-				{0, learning.Kept, true},
+				{start: learn + 2*win, want: learning.Due}, // the first window does not restart the period
+				{start: learn, want: learning.Waiting},
+				{start: -1, want: learning.Kept}, // a resumed period is fixed
+				{start: 0, want: learning.Kept, sample: true},
 			},
 		},
 	}
@@ -98,6 +108,9 @@ func TestOfferByWindowStart(t *testing.T) {
 			}
 			var want [][]float64
 			for i, o := range tt.offers {
+				if o.fix {
+					l.Fix()
+				}
 				v := vec(at(o.start), float64(i+1))
 				if got := l.Offer(v); got != o.want {
 					t.Errorf("offer %d (start %+v): %v, want %v", i, o.start, decision(got), decision(o.want))
@@ -110,10 +123,7 @@ func TestOfferByWindowStart(t *testing.T) {
 			if !equalSamples(l.Samples(), want) {
 				t.Errorf("Samples() = %v, want %v", l.Samples(), want)
 			}
-			first := tt.offers[0].start
-			if tt.resume {
-				first = 0
-			}
+			first := tt.period
 			if l.Start != at(first) || l.End != at(first+learn) {
 				t.Errorf("period [%d, %d), want [%d, %d)", l.Start, l.End, at(first), at(first+learn))
 			}

@@ -289,6 +289,21 @@ func TestBeforeAnyTrainerStateVectorsPend(t *testing.T) {
 	}
 }
 
+// TestPeriodNotFixedVectorsPend: while the trainer's table holds an empty
+// state (learning, period not fixed yet) windows pend.
+func TestPeriodNotFixedVectorsPend(t *testing.T) {
+	f := newFixture(t)
+	f.setModel(&trainer.State{})
+	const a = "10.0.0.1"
+	f.send(vec(a, 0, outlier()))
+	if st := f.state(a); st == nil || len(st.Pending) != 1 {
+		t.Errorf("state %+v: want one pending window", st)
+	}
+	if s := f.p.Stats(); s.Learning != 0 || s.Pending != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
 func TestLearningPeriodVectorIgnored(t *testing.T) {
 	f := newFixture(t)
 	f.setModel(&trainer.State{LearnStart: at(0), LearnEnd: at(learnEnd)}) // learning, no model

@@ -7,7 +7,10 @@
 // value: State, including the trained model once there is one). Detectors
 // read the table with a goka lookup.
 //
-// Learning: the first vector seen starts the learning period (event time).
+// Learning: the earliest vector seen starts the learning period (event time);
+// the period is fixed (and written to the table) once every windower
+// partition's watermark has passed its start, so that a partition running
+// ahead of the others cannot start it late.
 // Vectors of windows that start inside it are kept in memory (a bounded
 // reservoir); once a vector arrives that starts two windows after the period
 // ended, the model is trained (detect.Train) and stored in the table, so a
@@ -109,6 +112,7 @@ type Processor struct {
 	wm        map[int32]int64 // watermark per windower partition
 	parts     int32
 	dueAt     time.Time
+	fixAt     time.Time // when the learning period became ready to fix
 	trained   atomic.Int64
 	forwarded atomic.Int64
 	looped    atomic.Int64
@@ -156,14 +160,14 @@ func (p *Processor) onVector(ctx goka.Context, msg any) {
 	ctx.Loopback(DefaultModel, msg)
 }
 
-// Busy reports whether training is due and waiting for in-flight vectors
-// (Settle) or running.
+// Busy reports whether fixing the learning period or training is due and
+// waiting for in-flight vectors (Settle), or running.
 func (p *Processor) Busy() bool {
 	if !p.mu.TryLock() {
 		return true
 	}
 	defer p.mu.Unlock()
-	return !p.dueAt.IsZero()
+	return !p.dueAt.IsZero() || !p.fixAt.IsZero()
 }
 
 // Looped returns how many vectors and watermarks reached the learning
@@ -195,6 +199,7 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 			p.wm[part] = t
 		}
 		p.parts = parts
+		p.maybeFix(ctx, st)
 		p.maybeTrain(ctx, st)
 		return
 	}
@@ -203,17 +208,56 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		processors.DeadLetter(ctx, p.top, p.top.TrainerLoop(), raw, fmt.Errorf("trainer: %w", err))
 		return
 	}
-	if p.learner.Start != st.LearnStart {
+	if st.LearnStart != 0 && p.learner.Start != st.LearnStart {
 		p.learner.Resume(st.LearnStart, st.LearnEnd) // restarted, or another instance's partition
 	}
-	first := st.LearnStart == 0
-	p.learner.Offer(&v) // when to train is decided by watermarks, below
-	st.LearnStart, st.LearnEnd = p.learner.Start, p.learner.End
-	if first {
+	if ctx.Value() == nil {
+		// The key exists from the first vector on (empty: no period yet), so
+		// that the ticker's visits reach it when fixing the period is due.
 		ctx.SetValue(st)
-		p.log.Info("trainer: learning", "from", time.Unix(0, st.LearnStart).UTC(), "until", time.Unix(0, st.LearnEnd).UTC())
 	}
+	p.learner.Offer(&v) // when to train is decided by watermarks, below
+	p.maybeFix(ctx, st)
 	p.maybeTrain(ctx, st)
+}
+
+// maybeFix fixes the learning period once every windower partition has
+// passed its provisional start (plus a window and the grace period) and
+// Settle has elapsed since: every window that starts earlier has been
+// emitted by then, so the period starts with the earliest window of the
+// stream, not with whichever window arrived first (partitions replaying a
+// backlog run ahead of each other by minutes). The period is written to the
+// table only then; until it is (the table holds an empty state), detectors
+// keep windows pending. p.mu is held.
+func (p *Processor) maybeFix(ctx goka.Context, st *State) {
+	if st.LearnStart != 0 || p.learner.Start == 0 || !p.passed(p.learner.Start+int64(p.cfg.Window.Size+p.cfg.Window.Grace)) {
+		return
+	}
+	if p.fixAt.IsZero() {
+		p.fixAt = time.Now()
+	}
+	if time.Since(p.fixAt) < p.cfg.Settle {
+		return
+	}
+	p.fixAt = time.Time{}
+	p.learner.Fix()
+	st.LearnStart, st.LearnEnd = p.learner.Start, p.learner.End
+	ctx.SetValue(st)
+	p.log.Info("trainer: learning", "from", time.Unix(0, st.LearnStart).UTC(), "until", time.Unix(0, st.LearnEnd).UTC())
+}
+
+// passed reports whether every windower partition has announced a
+// watermark at or after t; p.mu is held.
+func (p *Processor) passed(t int64) bool {
+	if p.parts == 0 || int32(len(p.wm)) < p.parts {
+		return false
+	}
+	for _, w := range p.wm {
+		if w < t {
+			return false
+		}
+	}
+	return true
 }
 
 const visitTrain = "train"
@@ -225,6 +269,7 @@ func (p *Processor) onVisit(ctx goka.Context, _ any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.maybeFix(ctx, st)
 	p.maybeTrain(ctx, st)
 }
 
@@ -232,14 +277,8 @@ func (p *Processor) onVisit(ctx goka.Context, _ any) {
 // period (plus a window and the grace period) and Settle has elapsed since;
 // p.mu is held.
 func (p *Processor) maybeTrain(ctx goka.Context, st *State) {
-	if st.LearnStart == 0 || p.parts == 0 || int32(len(p.wm)) < p.parts {
+	if st.LearnStart == 0 || !p.passed(st.LearnEnd+int64(p.cfg.Window.Size+p.cfg.Window.Grace)) {
 		return
-	}
-	need := st.LearnEnd + int64(p.cfg.Window.Size+p.cfg.Window.Grace)
-	for _, t := range p.wm {
-		if t < need {
-			return
-		}
 	}
 	if p.dueAt.IsZero() {
 		p.dueAt = time.Now()
@@ -263,7 +302,7 @@ func (p *Processor) Ticker(ctx context.Context, gp *goka.Processor) {
 			return
 		case <-t.C:
 			p.mu.Lock()
-			waiting := !p.dueAt.IsZero()
+			waiting := !p.dueAt.IsZero() || !p.fixAt.IsZero()
 			p.mu.Unlock()
 			if !waiting {
 				continue

@@ -139,13 +139,25 @@ func TestVectorsLoopToModelKey(t *testing.T) {
 
 func TestLearningFlow(t *testing.T) {
 	f := newFixture(t, testConfig())
-	// Learning starts at the first vector: [t0+10s, t0+70s).
+	// Learning starts at the earliest vector, not the first to arrive (a
+	// partition ahead of the others): [t0+10s, t0+70s), written to the table
+	// once every partition has passed t0+10s + size + grace = t0+22s.
+	f.vector(benign(f.rng, "10.0.0.2", 20*time.Second))
+	if st := f.state(); st == nil || st.LearnStart != 0 || st.LearnEnd != 0 {
+		t.Fatalf("period written before it is fixed: %+v", st)
+	}
 	f.vector(benign(f.rng, "10.0.0.1", 10*time.Second))
+	f.watermark(0, 2, 21*time.Second)
+	f.watermark(1, 2, 22*time.Second)
+	if st := f.state(); st == nil || st.LearnStart != 0 {
+		t.Fatalf("period fixed before partition 0 passed its start: %+v", st)
+	}
+	f.watermark(0, 2, 22*time.Second)
 	st := f.state()
 	if st == nil || st.LearnStart != at(10*time.Second) || st.LearnEnd != at(70*time.Second) || st.Version != 0 || st.Model != nil {
-		t.Fatalf("state after the first vector: %+v", st)
+		t.Fatalf("state after the partitions passed the start: %+v", st)
 	}
-	kept := 1 + f.windows(6, 10*time.Second, 70*time.Second) // 6 windows of 6 hosts
+	kept := 2 + f.windows(6, 10*time.Second, 70*time.Second) // 6 windows of 6 hosts
 	// Not kept: before the period (from another partition) and after it.
 	f.vector(benign(f.rng, "10.0.0.9", 0))
 	f.vector(benign(f.rng, "10.0.0.9", 70*time.Second))
@@ -272,6 +284,7 @@ func TestGarbageGoesToDeadLetter(t *testing.T) {
 		t.Errorf("source %q", s)
 	}
 	f.vector(benign(f.rng, "10.0.0.1", 0))
+	f.watermark(0, 1, 12*time.Second)
 	if st := f.state(); st == nil || st.LearnStart != at(0) {
 		t.Errorf("learning did not go on: %+v", st)
 	}
