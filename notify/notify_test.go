@@ -271,17 +271,25 @@ func (s *fakeSink) Send(ctx context.Context, a *notify.Alert) error {
 	s.sent = append(s.sent, a)
 	return nil
 }
-func (s *fakeSink) counts() (tries, sent int) { s.mu.Lock(); defer s.mu.Unlock(); return s.tries, len(s.sent) }
+func (s *fakeSink) counts() (tries, sent int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tries, len(s.sent)
+}
 
 type counter struct {
 	mu sync.Mutex
 	n  map[string]int
 }
 
-func (c *counter) Notification(sink, result string) { c.mu.Lock(); c.n[sink+"/"+result]++; c.mu.Unlock() }
-func (c *counter) Retried(sink string)              { c.mu.Lock(); c.n[sink+"/retry"]++; c.mu.Unlock() }
-func (c *counter) QueueLength(string, int)          {}
-func (c *counter) get(k string) int                 { c.mu.Lock(); defer c.mu.Unlock(); return c.n[k] }
+func (c *counter) Notification(sink, result string) {
+	c.mu.Lock()
+	c.n[sink+"/"+result]++
+	c.mu.Unlock()
+}
+func (c *counter) Retried(sink string)     { c.mu.Lock(); c.n[sink+"/retry"]++; c.mu.Unlock() }
+func (c *counter) QueueLength(string, int) {}
+func (c *counter) get(k string) int        { c.mu.Lock(); defer c.mu.Unlock(); return c.n[k] }
 
 type deadLetters struct {
 	mu   sync.Mutex
@@ -294,7 +302,11 @@ func (d *deadLetters) add(_ context.Context, _ *notify.Alert, _ string, err erro
 	d.mu.Unlock()
 	return nil
 }
-func (d *deadLetters) list() []error { d.mu.Lock(); defer d.mu.Unlock(); return append([]error(nil), d.errs...) }
+func (d *deadLetters) list() []error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]error(nil), d.errs...)
+}
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -15,26 +15,26 @@ const (
 // OCSFFinding is an OCSF 1.8.0 Detection Finding (class_uid 2004). Only the
 // attributes riptide fills are declared.
 type OCSFFinding struct {
-	ActivityID     int    `json:"activity_id"`
-	ActivityName   string `json:"activity_name"`
-	CategoryUID    int    `json:"category_uid"`
-	CategoryName   string `json:"category_name"`
-	ClassUID       int    `json:"class_uid"`
-	ClassName      string `json:"class_name"`
-	TypeUID        int    `json:"type_uid"`
-	TypeName       string `json:"type_name"`
-	Time           int64  `json:"time"`
-	SeverityID     int    `json:"severity_id"`
-	Severity       string `json:"severity"`
-	StatusID       int    `json:"status_id"`
-	Status         string `json:"status"`
-	IsAlert        bool   `json:"is_alert"`
-	Message        string `json:"message"`
-	StartTime      int64  `json:"start_time"`
-	EndTime        int64  `json:"end_time"`
-	Count          int    `json:"count"`
-	ConfidenceID   int    `json:"confidence_id"`
-	Confidence     string `json:"confidence"`
+	ActivityID     int               `json:"activity_id"`
+	ActivityName   string            `json:"activity_name"`
+	CategoryUID    int               `json:"category_uid"`
+	CategoryName   string            `json:"category_name"`
+	ClassUID       int               `json:"class_uid"`
+	ClassName      string            `json:"class_name"`
+	TypeUID        int               `json:"type_uid"`
+	TypeName       string            `json:"type_name"`
+	Time           int64             `json:"time"`
+	SeverityID     int               `json:"severity_id"`
+	Severity       string            `json:"severity"`
+	StatusID       int               `json:"status_id"`
+	Status         string            `json:"status"`
+	IsAlert        bool              `json:"is_alert"`
+	Message        string            `json:"message"`
+	StartTime      int64             `json:"start_time"`
+	EndTime        int64             `json:"end_time"`
+	Count          int               `json:"count"`
+	ConfidenceID   int               `json:"confidence_id"`
+	Confidence     string            `json:"confidence"`
 	FindingInfo    ocsfFindingInfo   `json:"finding_info"`
 	Metadata       ocsfMetadata      `json:"metadata"`
 	Device         ocsfDevice        `json:"device"`
