@@ -50,7 +50,7 @@ func post(ctx context.Context, c *http.Client, u string, body []byte, hdr http.H
 		}
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
 		he := &HTTPError{Status: resp.StatusCode, Body: strings.TrimSpace(string(b[:min(len(b), 200)]))}
