@@ -302,6 +302,9 @@ func (f *notifyFlags) routes(top *topology.Topology, version string) ([]notify.R
 	if err != nil {
 		return nil, err
 	}
+	if f.slackChannel != "" && token == "" {
+		return nil, usagef("--slack-channel needs a bot token (RIPTIDE_SLACK_TOKEN or --slack-token-file); an incoming webhook posts to its own channel")
+	}
 	switch {
 	case slackURL != "" && token != "":
 		return nil, usagef("Slack is configured twice: give a webhook URL or a bot token, not both")
@@ -322,8 +325,6 @@ func (f *notifyFlags) routes(top *topology.Topology, version string) ([]notify.R
 		if err := add(&notify.Slack{Token: token, Channel: f.slackChannel, APIURL: f.slackAPI}, f.slack); err != nil {
 			return nil, err
 		}
-	case f.slackChannel != "":
-		return nil, usagef("--slack-channel needs a bot token (RIPTIDE_SLACK_TOKEN or --slack-token-file)")
 	}
 	key, err := f.pdKey.value()
 	if err != nil {
