@@ -25,6 +25,16 @@
 // anomalies to move its time on), for Policy.IdleResolve of processing
 // time. An anomaly that comes after the quiet period starts a new
 // incident.
+//
+// # HTTP
+//
+// The sinks use net/http and encoding/json rather than
+// github.com/PagerDuty/go-pagerduty or github.com/slack-go/slack: each body
+// is a handful of fields, and the dispatcher needs the raw status code and
+// Retry-After of every attempt to decide between retry, back-off and dead
+// letter, which those clients wrap in their own error types and retry
+// policies (slack-go) or leave out. Errors are stripped of the URL, which
+// for a Slack or generic webhook is itself a secret.
 package notify
 
 import (
