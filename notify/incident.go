@@ -30,11 +30,12 @@
 //
 // The sinks use net/http and encoding/json rather than
 // github.com/PagerDuty/go-pagerduty or github.com/slack-go/slack: each body
-// is a handful of fields, and the dispatcher needs the raw status code and
-// Retry-After of every attempt to decide between retry, back-off and dead
-// letter, which those clients wrap in their own error types and retry
-// policies (slack-go) or leave out. Errors are stripped of the URL, which
-// for a Slack or generic webhook is itself a secret.
+// is a handful of fields (one POST per sink), and the dispatcher decides
+// retry, back-off and dead letter from the status code and Retry-After of
+// each attempt; with the clients each would be read back out of the
+// client's own error types, for a large dependency (slack-go covers the
+// whole Web API). Errors are stripped of the URL, which for a Slack or
+// generic webhook is itself a secret.
 package notify
 
 import (
