@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -292,6 +293,25 @@ func TestNotifierOneIncidentPerFlood(t *testing.T) {
 		body, _ := victimHook(r)
 		if _, err := codecs.DecodeAnomaly(body.Anomaly); err != nil {
 			t.Errorf("dead letter anomaly: %v", err)
+		}
+	}
+	// riptide tail --format ocsf prints the same anomalies as findings.
+	tl := startProc(t, "tail", c.args("tail", "--format", "ocsf", "--from-beginning")...)
+	var lines []string
+	if !waitFor(30*time.Second, 50*time.Millisecond, func() bool {
+		lines = nonEmptyLines(readFile(tl.stdout))
+		return len(lines) >= len(anoms)
+	}) {
+		t.Fatalf("tail --format ocsf printed %d lines for %d anomalies; stderr:\n%s", len(lines), len(anoms), readFile(tl.stderr))
+	}
+	tl.kill(syscall.SIGTERM)
+	for _, l := range lines {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(l))
+		if err != nil {
+			t.Fatalf("tail --format ocsf: %v: %s", err, l)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("tail --format ocsf: not a valid Detection Finding: %v", err)
 		}
 	}
 	if !run.running() || !nt.running() {
