@@ -97,6 +97,9 @@ type Topology struct {
 	// Detector scores feature vectors; its table holds per-host scoring
 	// state (pending windows, last scored window for de-duplication).
 	Detector goka.Group
+	// Notifier turns anomalies into alerts (Slack, PagerDuty, webhooks);
+	// its table holds each host's incident.
+	Notifier goka.Group
 }
 
 var prefixRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
@@ -121,6 +124,7 @@ func New(prefix string) (*Topology, error) {
 		Windower:   goka.Group(prefix + "-windower"),
 		Trainer:    goka.Group(prefix + "-trainer"),
 		Detector:   goka.Group(prefix + "-detector"),
+		Notifier:   goka.Group(prefix + "-notifier"),
 	}, nil
 }
 
@@ -146,7 +150,7 @@ func (t *Topology) Streams() []Topic {
 
 // Groups returns every consumer group.
 func (t *Topology) Groups() []goka.Group {
-	return []goka.Group{t.Windower, t.Trainer, t.Detector}
+	return []goka.Group{t.Windower, t.Trainer, t.Detector, t.Notifier}
 }
 
 // GroupTopics returns the group tables (compacted) and loopback topics of
@@ -160,6 +164,7 @@ func (t *Topology) GroupTopics() []Topic {
 		table(t.Windower, "per-host window state"),
 		table(t.Trainer, "model per model name"),
 		table(t.Detector, "per-host scoring state"),
+		table(t.Notifier, "per-host incident (JSON)"),
 	}
 }
 

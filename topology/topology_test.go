@@ -153,7 +153,7 @@ func TestStreamNames(t *testing.T) {
 
 func TestGroupTopics(t *testing.T) {
 	top := topology.MustNew("x")
-	if got, want := top.Groups(), []goka.Group{"x-windower", "x-trainer", "x-detector"}; !equal(got, want) {
+	if got, want := top.Groups(), []goka.Group{"x-windower", "x-trainer", "x-detector", "x-notifier"}; !equal(got, want) {
 		t.Errorf("Groups() = %v, want %v", got, want)
 	}
 	tables := top.GroupTopics()

@@ -14,6 +14,7 @@ import (
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/embedded"
 	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/siem"
 	"github.com/riptide-nids/riptide/topology"
 )
 
@@ -163,20 +164,30 @@ is written. The others keep records for --retention.`,
 func newTailCmd(g *globals) *cobra.Command {
 	var topic string
 	var fromBeginning, asJSON bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "tail",
 		Short: "Follow the anomalies topic",
 		Long: `tail prints anomalies as they arrive: one readable line per anomaly with its
 reasons, or the raw JSON with --json (one object per line, for jq and SIEM shippers).
+--format ocsf prints each as an OCSF 1.8.0 Detection Finding (class 2004), --format
+ecs as an Elastic Common Schema alert, --format riptide as --json does.
 It reads every partition directly (no consumer group), so it never takes work
 from another reader.`,
 		Example: `  riptide tail --brokers 127.0.0.1:9092
-  riptide tail --brokers 127.0.0.1:9092 --from-beginning --json | jq .host`,
+  riptide tail --brokers 127.0.0.1:9092 --from-beginning --json | jq .host
+  riptide tail --brokers 127.0.0.1:9092 --format ocsf >> /var/log/riptide/findings.jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			top, kc, err := g.cluster()
 			if err != nil {
 				return err
+			}
+			var sf siem.Format
+			if format != "" {
+				if sf, err = siem.ParseFormat(format); err != nil {
+					return usagef("--format: %w", err)
+				}
 			}
 			if topic == "" {
 				topic = top.Anomalies.Name
@@ -193,12 +204,16 @@ from another reader.`,
 			if err := kclient.Ping(cmd.Context(), cl, kc.Brokers); err != nil {
 				return err
 			}
+			if sf != "" {
+				return tailFormat(cmd.Context(), cl, sf)
+			}
 			return tail(cmd.Context(), cl, asJSON, func(string) {})
 		},
 	}
 	cmd.Flags().StringVar(&topic, "topic", "", "topic to follow (default: the anomalies topic)")
 	cmd.Flags().BoolVar(&fromBeginning, "from-beginning", false, "start at the oldest record instead of new ones")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each anomaly as one line of JSON")
+	cmd.Flags().StringVar(&format, "format", "", "print each anomaly as one line of JSON in this format: riptide (as --json), ocsf or ecs")
 	return cmd
 }
 

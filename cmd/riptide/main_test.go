@@ -65,7 +65,7 @@ func runWith(t *testing.T, env []string, args ...string) (string, string, int) {
 func TestEverySubcommandHasHelpWithExamples(t *testing.T) {
 	cmds := [][]string{
 		{"broker"}, {"topics", "create"}, {"topics", "list"}, {"capture"}, {"run"}, {"tail"},
-		{"demo"}, {"backtest"}, {"model", "fit"}, {"model", "score"},
+		{"demo"}, {"backtest"}, {"model", "fit"}, {"model", "score"}, {"notify"},
 	}
 	for _, c := range cmds {
 		out, _, code := run(t, append(c, "--help")...)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -27,7 +28,8 @@ func (f *metricsFlag) register(fs *pflag.FlagSet) {
 // start starts the metrics server when --metrics-addr is set and returns
 // the metrics to update (nil without the flag) and a function that stops
 // the server and waits for it. The process starts not ready ("starting").
-func (f *metricsFlag) start(ctx context.Context, log *slog.Logger) (*ops.Metrics, func(), error) {
+// register, if given, add collectors of their own to the same registry.
+func (f *metricsFlag) start(ctx context.Context, log *slog.Logger, register ...func(prometheus.Registerer) error) (*ops.Metrics, func(), error) {
 	if f.addr == "" {
 		return nil, func() {}, nil
 	}
@@ -38,6 +40,11 @@ func (f *metricsFlag) start(ctx context.Context, log *slog.Logger) (*ops.Metrics
 	m, err := ops.New(reg)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, r := range register {
+		if err := r(reg); err != nil {
+			return nil, nil, err
+		}
 	}
 	srv, err := ops.Listen(f.addr, m.Handler(reg, log))
 	if err != nil {

@@ -110,6 +110,7 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
 	root.AddCommand(
 		newBrokerCmd(g), newTopicsCmd(g), newCaptureCmd(g), newRunCmd(g), newTailCmd(g),
 		newDemoCmd(g), newBacktestCmd(g), newModelCmd(g),
+		newNotifyCmd(g),
 	)
 	return root
 }
