@@ -16,6 +16,15 @@ type RFF struct {
 	Seed uint64 `json:"seed"`
 	// Gamma is the RBF parameter approximated.
 	Gamma float64 `json:"gamma"`
+	// Orthogonal records that W was drawn as orthogonal random features.
+	Orthogonal bool `json:"orthogonal"`
+	// Structured marks structured orthogonal random features (SORF, Yu et
+	// al. 2016): Wx = √(2γ)/N · H S₁ H S₂ H S₃ x per block of N features,
+	// H the N×N Walsh-Hadamard matrix (N the power of two ≥ In and ≥ 64, x padded
+	// with zeros) and Sᵢ random sign diagonals, stored in W (3N signs per
+	// block). It costs O(D log N) per row instead of O(D·In).
+	Structured bool `json:"structured,omitempty"`
+	N          int  `json:"n,omitempty"`
 	// In is the input dimension, D the number of features.
 	In int `json:"in"`
 	D  int `json:"d"`
@@ -33,10 +42,46 @@ func NewRFF(in, d int, gamma float64, seed uint64) (*RFF, error) {
 		return nil, fmt.Errorf("detect: random features: gamma %v: must be positive: %w", gamma, ErrInvalidConfig)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0xf0f1e2))
-	r := &RFF{Seed: seed, Gamma: gamma, In: in, D: d, W: make([]float64, d*in), B: make([]float64, d)}
+	r := &RFF{Seed: seed, Gamma: gamma, In: in, D: d, Orthogonal: true, W: make([]float64, d*in), B: make([]float64, d)}
 	s := math.Sqrt(2 * gamma)
-	for i := range r.W {
-		r.W[i] = s * rng.NormFloat64()
+	// Orthogonal random features (Yu et al. 2016): blocks of in rows are
+	// orthogonalised Gaussian rows rescaled to the norms of independent
+	// Gaussian vectors. Every row is still N(0, I)-distributed, so the
+	// kernel estimate stays unbiased, but its variance is smaller.
+	g := make([]float64, in)
+	for b0 := 0; b0 < d; b0 += in {
+		n := min(in, d-b0)
+		for i := 0; i < n; i++ {
+			row := r.W[(b0+i)*in : (b0+i+1)*in]
+			for {
+				for k := range row {
+					row[k] = rng.NormFloat64()
+				}
+				for j := 0; j < i; j++ { // Gram-Schmidt against earlier rows
+					prev := r.W[(b0+j)*in : (b0+j+1)*in]
+					p := dot(row, prev)
+					for k := range row {
+						row[k] -= p * prev[k]
+					}
+				}
+				if nrm := math.Sqrt(dot(row, row)); nrm > 1e-6 {
+					for k := range row {
+						row[k] /= nrm
+					}
+					break
+				}
+			}
+		}
+		for i := 0; i < n; i++ {
+			for k := range g {
+				g[k] = rng.NormFloat64()
+			}
+			norm := math.Sqrt(dot(g, g))
+			row := r.W[(b0+i)*in : (b0+i+1)*in]
+			for k := range row {
+				row[k] *= s * norm
+			}
+		}
 	}
 	for i := range r.B {
 		r.B[i] = 2 * math.Pi * rng.Float64()
@@ -44,28 +89,143 @@ func NewRFF(in, d int, gamma float64, seed uint64) (*RFF, error) {
 	return r, nil
 }
 
+// maxSORF is the largest block size of structured features (stack buffer).
+const maxSORF = 256
+
+// NewSORF draws structured orthogonal random features (see RFF.Structured)
+// for inputs of dimension in ≤ 256; larger inputs get NewRFF's dense
+// orthogonal features.
+func NewSORF(in, d int, gamma float64, seed uint64) (*RFF, error) {
+	n := 64 // padding small inputs makes the rows' norms nearly chi-distributed, as Gaussian rows' are
+	for n < in {
+		n <<= 1
+	}
+	if in < 1 || d < 1 || n > maxSORF {
+		return NewRFF(in, d, gamma, seed)
+	}
+	if !(gamma > 0) || math.IsInf(gamma, 0) {
+		return nil, fmt.Errorf("detect: random features: gamma %v: must be positive: %w", gamma, ErrInvalidConfig)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x50af))
+	blocks := (d + n - 1) / n
+	r := &RFF{Seed: seed, Gamma: gamma, In: in, D: d, Orthogonal: true, Structured: true, N: n, W: make([]float64, 3*n*blocks), B: make([]float64, d)}
+	for i := range r.W {
+		r.W[i] = 1
+		if rng.Uint64()&1 == 1 {
+			r.W[i] = -1
+		}
+	}
+	for i := range r.B {
+		r.B[i] = 2 * math.Pi * rng.Float64()
+	}
+	return r, nil
+}
+
+// fwht is the unnormalised fast Walsh-Hadamard transform of v in place;
+// len(v) is a power of two. Radix-4 passes (two stages each) halve the
+// loads and stores of the textbook radix-2 loop.
+func fwht(v []float64) {
+	n := len(v)
+	h := 1
+	for ; 4*h <= n; h *= 4 {
+		for i := 0; i < n; i += 4 * h {
+			a, b, c, d := v[i:i+h], v[i+h:i+2*h], v[i+2*h:i+3*h], v[i+3*h:i+4*h]
+			b, c, d = b[:len(a)], c[:len(a)], d[:len(a)]
+			for j := range a {
+				p, q, r, s := a[j]+b[j], a[j]-b[j], c[j]+d[j], c[j]-d[j]
+				a[j], b[j], c[j], d[j] = p+r, q+s, p-r, q-s
+			}
+		}
+	}
+	if h < n {
+		a, b := v[:h], v[h:2*h]
+		b = b[:len(a)]
+		for j := range a {
+			x, y := a[j], b[j]
+			a[j], b[j] = x+y, x-y
+		}
+	}
+}
+
 // Map writes z(x) into dst (length D); x must have length In.
 func (r *RFF) Map(dst, x []float64) {
 	x = x[:r.In]
 	dst = dst[:r.D]
-	c := math.Sqrt(2 / float64(r.D))
+	if r.Structured {
+		r.mapSORF(dst, x)
+		return
+	}
+	// Projections first, then the cosines in a loop of independent
+	// iterations: both keep the floating-point units busy.
 	for j := range dst {
 		w := r.W[j*r.In : (j+1)*r.In : (j+1)*r.In]
-		var s0, s1 float64
-		k := 0
-		for ; k+1 < len(x); k += 2 {
-			s0 += w[k] * x[k]
-			s1 += w[k+1] * x[k+1]
+		dst[j] = dot4(w, x) + r.B[j]
+	}
+	c := math.Sqrt(2 / float64(r.D))
+	for j, v := range dst {
+		dst[j] = c * fastCos(v)
+	}
+}
+
+// dot4 is a·b with four accumulators, unrolled by eight over reslices (no
+// bounds checks in the loop); b must be at least as long as a.
+func dot4(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	for len(a) >= 8 && len(b) >= 8 {
+		s0 += a[0]*b[0] + a[4]*b[4]
+		s1 += a[1]*b[1] + a[5]*b[5]
+		s2 += a[2]*b[2] + a[6]*b[6]
+		s3 += a[3]*b[3] + a[7]*b[7]
+		a, b = a[8:], b[8:]
+	}
+	for k := range a {
+		s0 += a[k] * b[k]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// mapSORF is Map for structured features.
+func (r *RFF) mapSORF(dst, x []float64) {
+	var buf [maxSORF]float64
+	n := r.N
+	v := buf[:n]
+	f := math.Sqrt(2*r.Gamma) / float64(n)
+	c := math.Sqrt(2 / float64(r.D))
+	for b0, blk := 0, 0; b0 < len(dst); b0, blk = b0+n, blk+1 {
+		s := r.W[3*n*blk : 3*n*(blk+1)]
+		s1, s2, s3 := s[:n], s[n:2*n], s[2*n:3*n]
+		for k, xv := range x {
+			v[k] = xv * s3[k]
 		}
-		if k < len(x) {
-			s0 += w[k] * x[k]
+		for k := len(x); k < n; k++ {
+			v[k] = 0
 		}
-		dst[j] = c * fastCos(s0+s1+r.B[j])
+		fwht(v)
+		for k := range v {
+			v[k] *= s2[k]
+		}
+		fwht(v)
+		for k := range v {
+			v[k] *= s1[k]
+		}
+		fwht(v)
+		out := dst[b0:min(b0+n, len(dst))]
+		bb := r.B[b0 : b0+len(out)]
+		for j := range out {
+			out[j] = c * fastCos(f*v[j]+bb[j])
+		}
 	}
 }
 
 // validate checks the map's dimensions and values.
 func (r *RFF) validate() error {
+	if r.Structured {
+		if r.N < r.In || r.N > maxSORF || r.N&(r.N-1) != 0 || len(r.W) != 3*r.N*((r.D+r.N-1)/r.N) || len(r.B) != r.D {
+			return fmt.Errorf("random features: structured: in %d, n %d, d %d, %d signs, %d phases", r.In, r.N, r.D, len(r.W), len(r.B))
+		}
+		return nil
+	}
 	if r.In < 1 || r.D < 1 || len(r.W) != r.In*r.D || len(r.B) != r.D {
 		return fmt.Errorf("random features: in %d, d %d, %d weights, %d phases", r.In, r.D, len(r.W), len(r.B))
 	}
@@ -77,25 +237,52 @@ func (r *RFF) validate() error {
 	return nil
 }
 
-// fastCos is cos(x) to about 1e-7 absolute: range reduction to [−π, π]
-// and a minimax-style polynomial. It is several times faster than math.Cos,
-// which matters when D cosines are taken per scored row.
+// fastCos is cos(x) to about 1e-7 absolute for |x| < 2⁵⁰ (ample for
+// random features, whose kernel estimate has an error near 1/√D), without
+// branches: x is reduced to [−π, π] by rounding x/2π to the nearest integer
+// (the 1.5·2⁵² trick), folded to |x| ∈ [0, π], and cos|x| = −sin(|x| − π/2)
+// is a Taylor polynomial of degree 11 on [−π/2, π/2], evaluated in
+// Estrin's scheme. It is several times faster than math.Cos.
 func fastCos(x float64) float64 {
-	const twoPi = 2 * math.Pi
-	x -= twoPi * math.Floor(x/twoPi+0.5) // x in [−π, π]
-	// cos(x) = −cos(x − π) for x > π/2, and symmetric: fold to [0, π/2].
-	if x < 0 {
-		x = -x
+	const (
+		inv2Pi = 1 / (2 * math.Pi)
+		magic  = 0x1.8p52
+	)
+	k := (x*inv2Pi + magic) - magic
+	t := math.Abs(x-k*2*math.Pi) - math.Pi/2
+	t2 := t * t
+	t4 := t2 * t2
+	// sin t / t = (1 − t²/6) + t⁴(1/120 − t²/5040) + t⁸(1/362880 − t²/39916800)
+	a := 1 - t2*(1.0/6)
+	b := 1.0/120 - t2*(1.0/5040)
+	c := 1.0/362880 - t2*(1.0/39916800)
+	return -t * (a + t4*(b+t4*c))
+}
+
+// fastExp is exp(x) to about 1e-14 relative for x ≤ 0 (0 below −708):
+// x = k·ln2 + r with |r| ≤ ln2/2, exp(r) by a Taylor polynomial of degree 11
+// in Estrin's scheme, times 2ᵏ set in the exponent bits. Scoring calls it
+// once per support vector; training keeps math.Exp.
+func fastExp(x float64) float64 {
+	if x < -708 {
+		return 0
 	}
-	sign := 1.0
-	if x > math.Pi/2 {
-		x = math.Pi - x
-		sign = -1
-	}
-	x2 := x * x
-	// Taylor series to x^16 on [0, π/2]: error below 1e-9.
-	p := 1 + x2*(-1.0/2+x2*(1.0/24+x2*(-1.0/720+x2*(1.0/40320+x2*(-1.0/3628800+x2*(1.0/479001600+x2*(-1.0/87178291200+x2*(1.0/20922789888000))))))))
-	return sign * p
+	const (
+		invLn2 = 1 / math.Ln2
+		magic  = 0x1.8p52
+	)
+	k := (x*invLn2 + magic) - magic
+	r := x - k*math.Ln2
+	r2 := r * r
+	r4 := r2 * r2
+	p01 := 1 + r
+	p23 := 1.0/2 + r*(1.0/6)
+	p45 := 1.0/24 + r*(1.0/120)
+	p67 := 1.0/720 + r*(1.0/5040)
+	p89 := 1.0/40320 + r*(1.0/362880)
+	p1011 := 1.0/3628800 + r*(1.0/39916800)
+	p := (p01 + r2*p23) + r4*((p45+r2*p67)+r4*(p89+r2*p1011))
+	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
 }
 
 // Linear is a linear scorer on random features, w·z(x) + b, trained either
@@ -297,7 +484,7 @@ func FitPegasos(Z [][]float64, y []float64, lambda float64, cfg SGDConfig) (w []
 				for k, v := range z {
 					w[k] += f * v
 				}
-				b += step * 0.1 // a slower bias step keeps the intercept stable
+				b += step
 			}
 			if scale < 1e-9 {
 				for k := range w {

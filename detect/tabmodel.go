@@ -583,7 +583,7 @@ func fitRFFOneClass(X [][]float64, ex *Model, cfg TabularConfig) (*Linear, error
 		Z[i] = make([]float64, len(x))
 		ex.Preprocess.apply(Z[i], x)
 	}
-	mp, err := NewRFF(len(X[0]), cfg.RFFDim, ex.Gamma, cfg.Seed)
+	mp, err := NewSORF(len(X[0]), cfg.RFFDim, ex.Gamma, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -629,7 +629,7 @@ func fitSupervised(m *TabularModel, data *Encoded, cfg TabularConfig) error {
 			defer wg.Done()
 			for gi := range work {
 				j := &grid[gi]
-				mp, err := NewRFF(len(Z[0]), cfg.RFFDim, j.cand.Gamma, cfg.Seed)
+				mp, err := NewSORF(len(Z[0]), cfg.RFFDim, j.cand.Gamma, cfg.Seed)
 				if err != nil {
 					j.err = err
 					continue
@@ -679,7 +679,7 @@ func fitSupervised(m *TabularModel, data *Encoded, cfg TabularConfig) error {
 	for _, j := range grid {
 		m.Selection = append(m.Selection, j.cand)
 	}
-	mp, err := NewRFF(len(Z[0]), cfg.RFFDim, c.Gamma, cfg.Seed)
+	mp, err := NewSORF(len(Z[0]), cfg.RFFDim, c.Gamma, cfg.Seed)
 	if err != nil {
 		return err
 	}
