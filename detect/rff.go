@@ -124,9 +124,39 @@ func NewSORF(in, d int, gamma float64, seed uint64) (*RFF, error) {
 // fwht is the unnormalised fast Walsh-Hadamard transform of v in place;
 // len(v) is a power of two. Radix-4 passes (two stages each) halve the
 // loads and stores of the textbook radix-2 loop.
-func fwht(v []float64) {
+func fwht(v []float64) { fwhtFrom(v, 1) }
+
+// fwhtSigned is fwht of v multiplied elementwise by the signs s (len(s) ≥
+// len(v) ≥ 4), the multiplication folded into the first pass.
+func fwhtSigned(v, s []float64) {
+	s = s[:len(v)]
+	for i := 0; i+3 < len(v); i += 4 {
+		a, b, c, d := v[i]*s[i], v[i+1]*s[i+1], v[i+2]*s[i+2], v[i+3]*s[i+3]
+		p, q, r, t := a+b, a-b, c+d, c-d
+		v[i], v[i+1], v[i+2], v[i+3] = p+r, q+t, p-r, q-t
+	}
+	if len(v) < 16 {
+		fwhtFrom(v, 4)
+		return
+	}
+	// The span-4 pass, unrolled over blocks of 16.
+	for i := 0; i+15 < len(v); i += 16 {
+		w := v[i : i+16 : i+16]
+		p0, q0, r0, t0 := w[0]+w[4], w[0]-w[4], w[8]+w[12], w[8]-w[12]
+		w[0], w[4], w[8], w[12] = p0+r0, q0+t0, p0-r0, q0-t0
+		p1, q1, r1, t1 := w[1]+w[5], w[1]-w[5], w[9]+w[13], w[9]-w[13]
+		w[1], w[5], w[9], w[13] = p1+r1, q1+t1, p1-r1, q1-t1
+		p2, q2, r2, t2 := w[2]+w[6], w[2]-w[6], w[10]+w[14], w[10]-w[14]
+		w[2], w[6], w[10], w[14] = p2+r2, q2+t2, p2-r2, q2-t2
+		p3, q3, r3, t3 := w[3]+w[7], w[3]-w[7], w[11]+w[15], w[11]-w[15]
+		w[3], w[7], w[11], w[15] = p3+r3, q3+t3, p3-r3, q3-t3
+	}
+	fwhtFrom(v, 16)
+}
+
+// fwhtFrom runs the transform's passes from butterfly span h on.
+func fwhtFrom(v []float64, h int) {
 	n := len(v)
-	h := 1
 	for ; 4*h <= n; h *= 4 {
 		for i := 0; i < n; i += 4 * h {
 			a, b, c, d := v[i:i+h], v[i+h:i+2*h], v[i+2*h:i+3*h], v[i+3*h:i+4*h]
@@ -195,27 +225,62 @@ func (r *RFF) mapSORF(dst, x []float64) {
 	for b0, blk := 0, 0; b0 < len(dst); b0, blk = b0+n, blk+1 {
 		s := r.W[3*n*blk : 3*n*(blk+1)]
 		s1, s2, s3 := s[:n], s[n:2*n], s[2*n:3*n]
-		for k, xv := range x {
-			v[k] = xv * s3[k]
-		}
+		copy(v, x)
 		for k := len(x); k < n; k++ {
 			v[k] = 0
 		}
-		fwht(v)
-		for k := range v {
-			v[k] *= s2[k]
-		}
-		fwht(v)
-		for k := range v {
-			v[k] *= s1[k]
-		}
-		fwht(v)
+		fwhtSigned(v, s3)
+		fwhtSigned(v, s2)
+		fwhtSigned(v, s1)
 		out := dst[b0:min(b0+n, len(dst))]
 		bb := r.B[b0 : b0+len(out)]
 		for j := range out {
 			out[j] = c * fastCos(f*v[j]+bb[j])
 		}
 	}
+}
+
+// dotSORF returns w·z(x) for structured features without storing z, the
+// cosine inlined (as fastCos): the scoring hot path.
+func (r *RFF) dotSORF(w, x []float64) float64 {
+	const (
+		inv2Pi = 1 / (2 * math.Pi)
+		magic  = 0x1.8p52
+	)
+	var buf [maxSORF]float64
+	n := r.N
+	v := buf[:n]
+	f := math.Sqrt(2*r.Gamma) / float64(n)
+	var s0, s1 float64
+	for b0, blk := 0, 0; b0 < r.D; b0, blk = b0+n, blk+1 {
+		s := r.W[3*n*blk : 3*n*(blk+1)]
+		copy(v, x)
+		for k := len(x); k < n; k++ {
+			v[k] = 0
+		}
+		fwhtSigned(v, s[2*n:3*n])
+		fwhtSigned(v, s[n:2*n])
+		fwhtSigned(v, s[:n])
+		m := min(n, r.D-b0)
+		vv, bb, ww := v[:m], r.B[b0:b0+m], w[b0:b0+m]
+		bb, ww = bb[:len(vv)], ww[:len(vv)]
+		for j := 0; j+1 < len(vv); j += 2 {
+			x0, x1 := f*vv[j]+bb[j], f*vv[j+1]+bb[j+1]
+			k0, k1 := (x0*inv2Pi+magic)-magic, (x1*inv2Pi+magic)-magic
+			t0, t1 := math.Abs(x0-k0*2*math.Pi)-math.Pi/2, math.Abs(x1-k1*2*math.Pi)-math.Pi/2
+			u0, u1 := t0*t0, t1*t1
+			w0, w1 := u0*u0, u1*u1
+			c0 := t0 * ((1 - u0*(1.0/6)) + w0*((1.0/120-u0*(1.0/5040))+w0*(1.0/362880-u0*(1.0/39916800))))
+			c1 := t1 * ((1 - u1*(1.0/6)) + w1*((1.0/120-u1*(1.0/5040))+w1*(1.0/362880-u1*(1.0/39916800))))
+			s0 -= ww[j] * c0
+			s1 -= ww[j+1] * c1
+		}
+		if len(vv)%2 == 1 {
+			j := len(vv) - 1
+			s0 += ww[j] * fastCos(f*vv[j]+bb[j])
+		}
+	}
+	return (s0 + s1) * math.Sqrt(2/float64(r.D))
 }
 
 // validate checks the map's dimensions and values.
@@ -296,8 +361,12 @@ type Linear struct {
 	Bias float64   `json:"bias"`
 }
 
-// Score returns w·z(x) + Bias. It does not allocate for D ≤ 2048.
+// Score returns w·z(x) + Bias. It does not allocate for D ≤ 2048 (any D
+// with structured features).
 func (l *Linear) Score(x []float64) float64 {
+	if l.Map.Structured {
+		return l.Map.dotSORF(l.W, x) + l.Bias
+	}
 	if l.Map.D <= 2048 {
 		var buf [2048]float64
 		z := buf[:l.Map.D]

@@ -39,6 +39,20 @@ func TestRFFApproximatesKernel(t *testing.T) {
 			mse += diff * diff / pairs
 		}
 		t.Logf("structured=%v: kernel error max %.4f, rms %.4f", r.Structured, worst, math.Sqrt(mse))
+		// The fused scoring path agrees with Map and a dot product.
+		w := make([]float64, d)
+		for k := range w {
+			w[k] = rng.NormFloat64()
+		}
+		x := make([]float64, in)
+		for k := range x {
+			x[k] = rng.NormFloat64()
+		}
+		r.Map(zx, x)
+		l := &Linear{Map: r, W: w, Bias: 0.5}
+		if got, want := l.Score(x), dot(w, zx)+0.5; math.Abs(got-want) > 1e-9 {
+			t.Errorf("structured=%v: Score %v, Map and dot %v", r.Structured, got, want)
+		}
 		if worst > 0.06 {
 			t.Errorf("structured=%v: kernel error %.4f", r.Structured, worst)
 		}
@@ -130,6 +144,22 @@ func TestFWHT(t *testing.T) {
 					sign = -1
 				}
 				want[i] += sign * v[j]
+			}
+		}
+		signs := make([]float64, n)
+		for k := range signs {
+			signs[k] = float64(1 - 2*(k%3%2))
+		}
+		w := make([]float64, n)
+		for k := range w {
+			w[k] = v[k] / signs[k]
+		}
+		if n >= 4 {
+			fwhtSigned(w, signs)
+			for i := range w {
+				if math.Abs(w[i]-want[i]) > 1e-9 {
+					t.Fatalf("n=%d signed: element %d is %v, want %v", n, i, w[i], want[i])
+				}
 			}
 		}
 		fwht(v)
