@@ -93,12 +93,12 @@ func aucs(scores []float64, attack []bool) (roc, pr float64) {
 			}
 			j++
 		}
-		roc += (fp - prevFP) / nNeg * (tp + prevTP) / 2 / nPos
-		pr += (tp - prevTP) / nPos * tp / (tp + fp)
+		roc += (fp - prevFP) * (tp + prevTP) / 2 // exact in float64 for counts below 2⁵³
+		pr += (tp - prevTP) * tp / (tp + fp)
 		prevTP, prevFP = tp, fp
 		i = j
 	}
-	return roc, pr
+	return roc / (nPos * nNeg), pr / nPos
 }
 
 // BestF1Threshold returns the threshold on scores (flagged when below it)
