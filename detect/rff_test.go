@@ -178,3 +178,50 @@ func popcount(x int) int {
 	}
 	return n
 }
+
+// TestOnlineOneClassFollowsDrift starts from a challenger trained on one
+// cloud, streams rows of a shifted cloud through Update, and checks that
+// the snapshot now accepts the new cloud better than the old model did.
+func TestOnlineOneClassFollowsDrift(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	names := featureNames(4)
+	X := gaussian(rng, 1000, 4, 0, 1)
+	cfg := DefaultTrainConfig()
+	cfg.Log1p = false
+	m, err := Fit(X, names, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := NewChallenger(X, m, 256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := NewOnlineOneClass(oc, 20*len(X))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := gaussian(rng, 20000, 4, 1.5, 1)
+	for _, x := range shifted {
+		on.Update(x)
+	}
+	snap := on.Snapshot()
+	probe := gaussian(rng, 500, 4, 1.5, 1)
+	before, after := 0, 0
+	z := make([]float64, 4)
+	for _, x := range probe {
+		m.Preprocess.apply(z, x)
+		if oc.RFF.Score(z) < 0 {
+			before++
+		}
+		if snap.Score(z) < 0 {
+			after++
+		}
+	}
+	t.Logf("shifted rows outside: %d of %d before, %d after 20,000 updates", before, len(probe), after)
+	if after*2 > before {
+		t.Errorf("outside before %d, after %d: the online model did not follow the shift", before, after)
+	}
+	if _, err := NewOnlineOneClass(&OneClass{}, 0); err == nil {
+		t.Error("empty one-class accepted")
+	}
+}
