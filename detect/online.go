@@ -30,7 +30,7 @@ func NewOnlineOneClass(oc *OneClass, steps int) (*OnlineOneClass, error) {
 		return nil, fmt.Errorf("detect: online one-class: need an exact model and its RFF challenger: %w", ErrInvalidConfig)
 	}
 	if err := oc.RFF.validate(); err != nil {
-		return nil, fmt.Errorf("detect: online one-class: %v: %w", err, ErrInvalidModel)
+		return nil, fmt.Errorf("detect: online one-class: %w: %w", err, ErrInvalidModel)
 	}
 	return &OnlineOneClass{
 		pre: oc.Exact.Preprocess, mp: oc.RFF.Map, nu: oc.Exact.Nu,
