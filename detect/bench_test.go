@@ -2,8 +2,29 @@ package detect
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
+
+// perCPU runs score in a b.Loop on a locked OS thread and reports, besides
+// ns/op, the rows scored per second of that thread's CPU time: the
+// throughput of one core, even when other processes share the machine.
+func perCPU(b *testing.B, score func(i int) float64) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	var sink float64
+	n := 0
+	c0 := threadCPU()
+	for b.Loop() {
+		sink += score(n)
+		n++
+	}
+	if cpu := threadCPU() - c0; cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds(), "rows/cpu-s")
+	}
+	_ = sink
+}
 
 // syntheticModel returns a model over d standardised features with nSV
 // random support vectors; scoring cost depends only on these sizes.
@@ -31,12 +52,7 @@ func benchmarkScore(b *testing.B, nSV int) {
 	const d = 40
 	m := syntheticModel(nSV, d)
 	X := countData(rand.New(rand.NewPCG(1, 1)), 64, d)
-	b.ReportAllocs()
-	var sink float64
-	for i := 0; b.Loop(); i++ {
-		sink += m.Score(X[i%len(X)])
-	}
-	_ = sink
+	perCPU(b, func(i int) float64 { return m.Score(X[i%len(X)]) })
 }
 
 func BenchmarkScore100SV(b *testing.B)  { benchmarkScore(b, 100) }
@@ -89,5 +105,51 @@ func BenchmarkTrainDefault3000x40(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkScoreRFF scores windows of 40 features with the RFF
+// challenger of DefaultRFFDim orthogonal random features.
+func BenchmarkScoreRFF(b *testing.B) {
+	const d = 40
+	X, cfg := benchData("counts", 2000)
+	m, err := Fit(X, featureNames(d), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	oc, err := NewChallenger(X, m, DefaultRFFDim, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	perCPU(b, func(i int) float64 { return oc.ScoreRFF(X[i%len(X)]) })
+}
+
+// BenchmarkChallenger50000 trains the RFF challenger on 50,000 windows of 40
+// features (the exact model it shadows trained on a 3,000-row subsample,
+// as Train does by default, is outside the timing).
+func BenchmarkChallenger50000(b *testing.B) {
+	const d = 40
+	X, cfg := benchData("counts", 50000)
+	m, err := Fit(subsample(X, 3000, 1), featureNames(d), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewChallenger(X, m, 1024, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainDefault50000 is Train with DefaultTrainConfig on 50,000
+// windows of 40 features (it subsamples to MaxSamples = 3,000).
+func BenchmarkTrainDefault50000(b *testing.B) {
+	X, cfg := benchData("counts", 50000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Train(X, featureNames(len(X[0])), cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

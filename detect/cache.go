@@ -96,20 +96,25 @@ func (c *rowCache) row(i int) []float64 {
 }
 
 // sqDist returns the squared Euclidean distance of a and b, which must have
-// the same length.
+// the same length. Four accumulators, unrolled by eight over reslices (no
+// bounds checks in the loop).
 func sqDist(a, b []float64) float64 {
 	b = b[:len(a)]
-	var s0, s1 float64
-	k := 0
-	for ; k+1 < len(a); k += 2 {
-		d0 := a[k] - b[k]
-		d1 := a[k+1] - b[k+1]
-		s0 += d0 * d0
-		s1 += d1 * d1
+	var s0, s1, s2, s3 float64
+	for len(a) >= 8 && len(b) >= 8 {
+		d0, d4 := a[0]-b[0], a[4]-b[4]
+		d1, d5 := a[1]-b[1], a[5]-b[5]
+		d2, d6 := a[2]-b[2], a[6]-b[6]
+		d3, d7 := a[3]-b[3], a[7]-b[7]
+		s0 += d0*d0 + d4*d4
+		s1 += d1*d1 + d5*d5
+		s2 += d2*d2 + d6*d6
+		s3 += d3*d3 + d7*d7
+		a, b = a[8:], b[8:]
 	}
-	if k < len(a) {
+	for k := range a {
 		d := a[k] - b[k]
 		s0 += d * d
 	}
-	return s0 + s1
+	return (s0 + s1) + (s2 + s3)
 }

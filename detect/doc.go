@@ -39,4 +39,25 @@
 // ([Model.Check]), preprocessing, hyper-parameters, support vectors,
 // threshold, training range and raw per-feature statistics for
 // [Model.Explain].
+//
+// # Random features and the streaming challenger
+//
+// [RFF] maps inputs to random Fourier features whose inner products
+// approximate the RBF kernel; [NewSORF] draws structured orthogonal ones
+// (Walsh-Hadamard based, O(D log N) per row). [FitSGDOneClass] trains a
+// linear one-class SVM on them by averaged SGD and [FitPegasos] a
+// class-weighted linear SVM. [NewChallenger] trains the one-class RFF model
+// that shadows an exact window [Model] with its ν and γ; [OneClass] scores
+// both side by side.
+//
+// # Labelled data
+//
+// [ReadTable] reads labelled CSV (with a header, a list of names, or
+// NSL-KDD's header-less layout, recognised). [FitTabular] infers an
+// [Encoding] (one-hot categorical columns with their vocabulary, log1p on
+// non-negative counts), chooses ν, γ, the scorer and the threshold on the
+// training table alone, and returns a self-describing [TabularModel]:
+// one-class on the normal rows, or supervised (Pegasos on random features)
+// with the one-class detector for attacks it has not seen. [Evaluate]
+// computes precision, recall, F1, accuracy, ROC AUC and average precision.
 package detect

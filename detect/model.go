@@ -259,9 +259,18 @@ func WriteModel(w io.Writer, m *Model) error {
 // ReadModel reads one JSON model from r and validates it. Unknown fields
 // are ignored; a different FormatVersion is rejected.
 func ReadModel(r io.Reader) (*Model, error) {
-	dec := json.NewDecoder(r)
+	var raw json.RawMessage
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("detect: read model: %w", err)
+	}
+	var probe struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(raw, &probe) == nil && probe.Kind == TabularKind {
+		return nil, fmt.Errorf("detect: read model: a labelled-data model (from `riptide model fit --label-column`), not a window model: evaluate it with `riptide model eval`: %w", ErrInvalidModel)
+	}
 	var m Model
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("detect: read model: %w", err)
 	}
 	if err := m.Validate(); err != nil {

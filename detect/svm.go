@@ -279,24 +279,36 @@ func checkMatrix(X [][]float64) (int, error) {
 func kernelSum(x []float64, sv [][]float64, alpha []float64, gamma float64) float64 {
 	var s float64
 	for i, v := range sv {
-		s += alpha[i] * math.Exp(-gamma*sqDist(x, v))
+		s += alpha[i] * fastExp(-gamma*sqDist(x, v))
 	}
 	return s
 }
 
-// logKernelSum returns log Σ αᵢ exp(−γ‖x − svᵢ‖²) with a one-pass
-// log-sum-exp, so that it stays finite however far x is from every support
-// vector. It returns −Inf when there are no support vectors.
+// logKernelSum returns log Σ αᵢ exp(−γ‖x − svᵢ‖²) with a log-sum-exp, so
+// that it stays finite however far x is from every support vector. It
+// returns −Inf when there are no support vectors. Support vectors are taken
+// in blocks: exponents and their maximum first, then the sum, so the
+// iterations of each pass are independent.
 func logKernelSum(x []float64, sv [][]float64, alpha []float64, gamma float64) float64 {
+	const block = 256
+	var e [block]float64
 	m := math.Inf(-1) // largest exponent seen
 	var s float64     // Σ αᵢ exp(eᵢ − m)
-	for i, v := range sv {
-		e := -gamma * sqDist(x, v)
-		if e > m {
-			s = s*math.Exp(m-e) + alpha[i]
-			m = e
-		} else {
-			s += alpha[i] * math.Exp(e-m)
+	for b0 := 0; b0 < len(sv); b0 += block {
+		n := min(block, len(sv)-b0)
+		bm := math.Inf(-1)
+		for i := 0; i < n; i++ {
+			v := -gamma * sqDist(x, sv[b0+i])
+			e[i] = v
+			bm = max(bm, v)
+		}
+		if bm > m {
+			s *= fastExp(m - bm)
+			m = bm
+		}
+		a := alpha[b0 : b0+n]
+		for i := 0; i < n; i++ {
+			s += a[i] * fastExp(e[i]-m)
 		}
 	}
 	return m + math.Log(s)

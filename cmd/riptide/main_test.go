@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +66,7 @@ func runWith(t *testing.T, env []string, args ...string) (string, string, int) {
 func TestEverySubcommandHasHelpWithExamples(t *testing.T) {
 	cmds := [][]string{
 		{"broker"}, {"topics", "create"}, {"topics", "list"}, {"capture"}, {"run"}, {"tail"},
-		{"demo"}, {"backtest"}, {"model", "fit"}, {"model", "score"}, {"notify"},
+		{"demo"}, {"backtest"}, {"model", "fit"}, {"model", "score"}, {"model", "eval"}, {"notify"},
 	}
 	for _, c := range cmds {
 		out, _, code := run(t, append(c, "--help")...)
@@ -181,5 +182,81 @@ func TestModelFitAndScore(t *testing.T) {
 	}
 	if _, stderr, code := run(t, "model", "score", "--model", mp, "--csv", tp+".missing"); code != 1 || !strings.Contains(stderr, "missing") {
 		t.Errorf("missing CSV: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestModelLabelledFitAndEval fits a one-class model on a small labelled
+// CSV with a categorical column, evaluates it, writes the JSON report, and
+// checks that data of another schema is refused.
+func TestModelLabelledFitAndEval(t *testing.T) {
+	dir := t.TempDir()
+	rows := func(n int, seed int) string {
+		var b strings.Builder
+		b.WriteString("proto,bytes,rate,label\n")
+		for i := range n {
+			proto := []string{"tcp", "udp"}[i%2]
+			bytes := 100 + (i*37+seed)%50
+			label := "benign"
+			rate := float64((i*13+seed)%10) / 100
+			if i%5 == 4 {
+				proto, bytes, rate, label = "icmp", 90000+i, 0.9, "attack"
+			}
+			fmt.Fprintf(&b, "%s,%d,%.2f,%s\n", proto, bytes, rate, label)
+		}
+		return b.String()
+	}
+	tp, sp, mp, rp := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "m.json"), filepath.Join(dir, "r.json")
+	if err := os.WriteFile(tp, []byte(rows(300, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sp, []byte(rows(200, 7)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "model", "fit", "--csv", tp, "--label-column", "label", "--normal", "benign", "--out", mp); code != 0 {
+		t.Fatalf("fit: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := run(t, "model", "eval", "--model", mp, "--csv", sp, "--report", rp)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"200 rows, 40 attacks", "precision", "ROC AUC", "one-class exact", "one-class rff"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	var rep struct {
+		Metrics map[string]map[string]float64 `json:"metrics"`
+	}
+	b, err := os.ReadFile(rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := rep.Metrics["model"]; !ok || m["roc_auc"] < 0.9 || m["recall"] < 0.9 {
+		t.Errorf("report: model metrics %v; want the far attack rows found: %s", m, b)
+	}
+	// Another schema: the categorical column is missing.
+	other := filepath.Join(dir, "other.csv")
+	if err := os.WriteFile(other, []byte("bytes,rate,label\n1,0.1,benign\n2,0.2,attack\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "model", "eval", "--model", mp, "--csv", other); code != 1 || !strings.Contains(stderr, "proto") || !strings.Contains(stderr, "schema") {
+		t.Errorf("other schema: exit %d, stderr %q", code, stderr)
+	}
+	// A window model (no label column) is not a labelled-data model.
+	num, wm := filepath.Join(dir, "num.csv"), filepath.Join(dir, "window.json")
+	if err := os.WriteFile(num, []byte("a,b\n1,2\n2,1\n1,1\n2,2\n1.5,1.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "model", "fit", "--csv", num, "--out", wm); code != 0 {
+		t.Fatalf("window fit: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := run(t, "model", "eval", "--model", wm, "--csv", sp); code != 1 || !strings.Contains(stderr, "not a labelled-data model") {
+		t.Errorf("window model: exit %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := run(t, "model", "eval", "--model", mp); code != 2 || !strings.Contains(stderr, "--csv") {
+		t.Errorf("eval without --csv: exit %d, stderr %q", code, stderr)
 	}
 }
