@@ -34,6 +34,9 @@ fuzz:
 	@for t in FuzzDecodePacketBatch FuzzPacketBatchHead FuzzDecodeVector FuzzDecodeAnomaly; do \
 		$(GO) test ./codecs -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./window -run '^$$' -fuzz '^FuzzStateUnmarshal$$' -fuzztime $(FUZZTIME)
+	@for t in FuzzFramer FuzzLines FuzzParse FuzzExtract; do \
+		$(GO) test ./syslog -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzDecodeSecEvent$$' -fuzztime $(FUZZTIME)
 
 demo:
 	$(GO) run ./cmd/riptide demo
