@@ -24,7 +24,7 @@ lint:
 
 # Hot-path benchmarks: decoding, codecs, windowing, scoring, training, generator.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./packet ./codecs ./window ./detect ./loadtest
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./packet ./codecs ./window ./detect ./loadtest ./syslog
 
 # Short fuzzing of every decoder of outside bytes (FUZZTIME=30s for longer).
 FUZZTIME ?= 10s
