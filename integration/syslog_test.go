@@ -17,8 +17,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/ops/opstest"
 	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/window"
 )
 
 // TestSyslogOverUDPAndTCP runs `riptide syslog` on a UDP and a TCP listener
@@ -194,4 +196,47 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+}
+
+// TestSyslogEventsReachWindower replays the sshd log with `riptide syslog
+// --replay` into a running windower: the security events of the brute-force
+// source 183.62.140.253 come out as its windows' features. grep counts 286
+// "Failed ..." and 287 "authentication failure;" lines from it (573 failed
+// logins as source) and 9 "Invalid user" lines.
+func TestSyslogEventsReachWindower(t *testing.T) {
+	c := newCluster(t, "it-syslog-events")
+	c.createTopics(t, 4)
+	startProc(t, "run", c.args("run", "--groups", "windower", "--idle-flush", "2s")...)
+	out, errOut, code := riptide(t, 60*time.Second, c.args("syslog", "--file", dataset(t, "syslog/OpenSSH_2k.log"), "--replay", "--year", "2016")...)
+	if code != 0 {
+		t.Fatalf("riptide syslog: exit %d\n%s\n%s", code, out, errOut)
+	}
+	const attacker = "183.62.140.253"
+	var fails, invalid float64
+	var windows int
+	collect(t, c.brokers, c.top.Features.Name, 90*time.Second+c.slack(1), func(rs []*kgo.Record) bool {
+		fails, invalid, windows = 0, 0, 0
+		seen := map[string]bool{}
+		for _, r := range rs {
+			if string(r.Key) != attacker {
+				continue
+			}
+			var v window.Vector
+			if err := codecs.DecodeVector(r.Value, &v); err != nil {
+				t.Fatal(err)
+			}
+			if seen[v.ID()] {
+				continue // a repeat after a restart
+			}
+			seen[v.ID()] = true
+			windows++
+			fails += v.Values[window.FLoginFailOut]
+			invalid += v.Values[window.FInvalidUserOut]
+		}
+		return fails >= 573 && invalid >= 9
+	})
+	if fails != 573 || invalid != 9 {
+		t.Errorf("%s: login_fail_out %v, invalid_user_out %v over %d windows; want 573 and 9", attacker, fails, invalid, windows)
+	}
+	t.Logf("%s: %d windows, login_fail_out %v, invalid_user_out %v", attacker, windows, fails, invalid)
 }
