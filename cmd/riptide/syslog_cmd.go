@@ -132,6 +132,10 @@ received. On exit it prints one JSON object of counts.`,
 				ls = append(ls, l)
 			}
 			m.SetReady(true, "")
+			// On SIGINT/SIGTERM the inputs stop and what they took is flushed;
+			// if Kafka has not taken it within --flush-timeout, give up.
+			stopAbort := context.AfterFunc(ctx, func() { time.AfterFunc(sf.flushTimeout, r.Abort) })
+			defer stopAbort()
 			start := time.Now()
 			eg, ectx := errgroup.WithContext(ctx)
 			for _, l := range ls {

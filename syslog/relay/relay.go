@@ -107,6 +107,12 @@ type Relay struct {
 	producedSyslog, producedEvents, producedDL prometheus.Counter
 	droppedFull, droppedFailed                 prometheus.Counter
 	firstErr                                   atomic.Pointer[error]
+
+	// pctx is the context records are produced with: not the inputs'
+	// (whose end must not fail records already taken, which Flush sends)
+	// but one Abort cancels, so that shutdown is bounded when Kafka is gone.
+	pctx   context.Context
+	pabort context.CancelFunc
 }
 
 // New returns a relay producing with cl.
@@ -135,6 +141,7 @@ func New(cl *kgo.Client, cfg Config) (*Relay, error) {
 	if cfg.Events != "" {
 		r.producedEvents = cfg.Metrics.Produced(cfg.Events)
 	}
+	r.pctx, r.pabort = context.WithCancel(context.Background())
 	return r, nil
 }
 
@@ -184,7 +191,8 @@ func (r *Relay) countReceived(transport string) {
 // Handle takes one framed message. frameErr is the framer's error for it
 // (syslog.ErrOversized, syslog.ErrTruncated) or nil. raw is copied; the
 // caller may reuse it. Handle blocks while the producer's buffer is full in
-// Block mode, until ctx ends.
+// Block mode, until there is room or Abort is called; ctx only identifies
+// the caller (ending it does not fail records already taken).
 func (r *Relay) Handle(ctx context.Context, p *syslog.Parser, raw []byte, src Source, frameErr error) {
 	r.countReceived(src.Transport)
 	if frameErr != nil {
@@ -285,11 +293,17 @@ func (r *Relay) produce(ctx context.Context, rec *kgo.Record, produced prometheu
 		}
 	}
 	if r.cfg.Overflow == Drop {
-		r.cl.TryProduce(context.WithoutCancel(ctx), rec, done)
+		r.cl.TryProduce(r.pctx, rec, done)
 		return
 	}
-	r.cl.Produce(context.WithoutCancel(ctx), rec, done) // records taken are flushed on shutdown
+	r.cl.Produce(r.pctx, rec, done)
 }
+
+// Abort fails the records not yet acknowledged and unblocks inputs waiting
+// for room in the producer's buffer (each later record fails at once). Call
+// it when shutting down has taken too long (Kafka unreachable); the failures
+// are counted and Flush returns the first.
+func (r *Relay) Abort() { r.pabort() }
 
 // Flush waits until every record handed to Kafka is acknowledged or failed,
 // and returns the first failure.

@@ -339,3 +339,46 @@ func TestReplayOnce(t *testing.T) {
 		t.Errorf("%d records, want 2000", got)
 	}
 }
+
+// TestAbortUnblocks: with Kafka unreachable and the producer's buffer full,
+// Handle blocks (back-pressure) until Abort, which fails what is pending.
+func TestAbortUnblocks(t *testing.T) {
+	top := topology.MustNew("t")
+	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"), kgo.MaxBufferedRecords(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	r, err := relay.New(cl, relay.Config{Topic: top.Syslog.Name, DeadLetter: top.DeadLetter.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.NewParser()
+	src := relay.Source{Transport: "udp", Name: "test"}
+	msg := []byte("<13>Dec 10 07:07:38 h app: x")
+	r.Handle(context.Background(), p, msg, src, nil) // buffered
+	done := make(chan struct{})
+	go func() {
+		r.Handle(context.Background(), p, msg, src, nil) // blocks: the buffer holds 1
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("Handle did not block with the buffer full")
+	case <-time.After(200 * time.Millisecond): // long enough to see it block
+	}
+	r.Abort()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Handle still blocked 10 s after Abort")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Flush(ctx); err == nil {
+		t.Error("Flush after Abort reported no failure")
+	}
+	if st := r.Stats(); st.Failed != 2 || st.Produced != 0 {
+		t.Errorf("stats %+v, want 2 failed", st)
+	}
+}
