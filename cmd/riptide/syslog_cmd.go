@@ -31,6 +31,7 @@ type syslogFlags struct {
 	maxSize            int
 	overflow           string
 	udpBuffer          int
+	maxConns           int
 	hostAddrs          []string
 	noEvents           bool
 	flushTimeout       time.Duration
@@ -124,7 +125,7 @@ received. On exit it prints one JSON object of counts.`,
 			}
 			var ls []*relay.Listener
 			for _, e := range eps {
-				l, err := relay.Listen(ctx, e, relay.ListenConfig{TLS: tlsCfg, UDPBuffer: sf.udpBuffer})
+				l, err := relay.Listen(ctx, e, relay.ListenConfig{TLS: tlsCfg, UDPBuffer: sf.udpBuffer, MaxConns: sf.maxConns})
 				if err != nil {
 					return err
 				}
@@ -172,6 +173,7 @@ received. On exit it prints one JSON object of counts.`,
 	fs.StringVar(&sf.overflow, "overflow", "block", "when Kafka cannot keep up: block (back-pressure) or drop (counted)")
 	fs.IntVar(&sf.maxBufferedRecords, "buffer-records", 100_000, "records held for Kafka at most (bounds memory: about this many times the message size)")
 	fs.IntVar(&sf.udpBuffer, "udp-buffer", 8<<20, "socket receive buffer of udp:// listeners in bytes (capped by net.core.rmem_max)")
+	fs.IntVar(&sf.maxConns, "max-conns", relay.DefaultMaxConns, "connections served at once per tcp:// or tls:// listener; more wait in the kernel's backlog")
 	fs.StringSliceVar(&sf.hostAddrs, "host-addr", nil, "address of a reporting host that names itself by name, NAME=ADDR (for events about the server); repeat for several")
 	fs.BoolVar(&sf.noEvents, "no-events", false, "do not extract security events")
 	fs.DurationVar(&sf.flushTimeout, "flush-timeout", 30*time.Second, "on exit, how long to wait for Kafka to take the records received")
@@ -202,6 +204,8 @@ func (sf *syslogFlags) config() (relay.Config, []relay.Endpoint, relay.FollowCon
 		return rc, nil, fc, nil, usagef("--max-size %d: must be at least 480 (RFC 5426)", sf.maxSize)
 	case sf.maxBufferedRecords < 1:
 		return rc, nil, fc, nil, usagef("--buffer-records %d: must be positive", sf.maxBufferedRecords)
+	case sf.maxConns < 1:
+		return rc, nil, fc, nil, usagef("--max-conns %d: must be positive", sf.maxConns)
 	}
 	var tlsCfg *tls.Config
 	hasTLS := false

@@ -45,8 +45,9 @@ func ParseEndpoints(s string) ([]Endpoint, error) {
 // Listener is a bound listener, ready to Serve.
 type Listener struct {
 	Endpoint
-	pc net.PacketConn
-	ln net.Listener
+	pc       net.PacketConn
+	ln       net.Listener
+	maxConns int
 }
 
 // Addr returns the bound address (useful with port 0).
@@ -65,7 +66,15 @@ type ListenConfig struct {
 	// UDPBuffer is the socket receive buffer of udp:// listeners in bytes
 	// (0: the system default). The kernel caps it at net.core.rmem_max.
 	UDPBuffer int
+	// MaxConns bounds the connections a tcp:// or tls:// listener serves at
+	// once (default DefaultMaxConns); while that many are open, it accepts
+	// no more (they wait in the kernel's backlog). Each costs a 64 KiB read
+	// buffer plus up to the message size limit.
+	MaxConns int
 }
+
+// DefaultMaxConns is the default ListenConfig.MaxConns.
+const DefaultMaxConns = 1024
 
 // Listen binds e.
 func Listen(ctx context.Context, e Endpoint, lc ListenConfig) (*Listener, error) {
@@ -96,7 +105,10 @@ func Listen(ctx context.Context, e Endpoint, lc ListenConfig) (*Listener, error)
 		if e.Transport == "tls" {
 			ln = tls.NewListener(ln, lc.TLS)
 		}
-		return &Listener{Endpoint: e, ln: ln}, nil
+		if lc.MaxConns <= 0 {
+			lc.MaxConns = DefaultMaxConns
+		}
+		return &Listener{Endpoint: e, ln: ln, maxConns: lc.MaxConns}, nil
 	}
 	return nil, fmt.Errorf("relay: unknown transport %q", e.Transport)
 }
@@ -156,9 +168,16 @@ func (r *Relay) serveStream(ctx context.Context, l *Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	name := l.ln.Addr().String()
+	slots := make(chan struct{}, l.maxConns)
 	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
 		c, err := l.ln.Accept()
 		if err != nil {
+			<-slots
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -171,6 +190,7 @@ func (r *Relay) serveStream(ctx context.Context, l *Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			r.serveConn(ctx, c, l.Transport, name)
 		}()
 	}

@@ -382,3 +382,47 @@ func TestAbortUnblocks(t *testing.T) {
 		t.Errorf("stats %+v, want 2 failed", st)
 	}
 }
+
+// TestMaxConns: a TCP listener serves at most MaxConns connections at once;
+// the next is served when one closes.
+func TestMaxConns(t *testing.T) {
+	ctx := testenv.Context(t, 30*time.Second)
+	e := newEnv(t, nil)
+	eps, err := relay.ParseEndpoints("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	l, err := relay.Listen(sctx, eps[0], relay.ListenConfig{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.r.Serve(sctx, l) }()
+	first, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Write([]byte("<13>Dec 10 07:07:38 h app: one\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitReceived(ctx, t, e.r, 1)
+	second, err := net.Dial("tcp", l.Addr().String()) // connects (backlog) but is not served
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.Write([]byte("<13>Dec 10 07:07:39 h app: two\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // an observation window: nothing may arrive in it
+	if n := e.r.Stats().Received; n != 1 {
+		t.Fatalf("received %d with one connection allowed, want 1", n)
+	}
+	_ = first.Close()
+	waitReceived(ctx, t, e.r, 2)
+	_ = second.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
