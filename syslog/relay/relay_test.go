@@ -426,3 +426,32 @@ func TestMaxConns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOverflowDrop: in Drop mode a full buffer drops the message at once
+// and counts it, instead of blocking.
+func TestOverflowDrop(t *testing.T) {
+	top := topology.MustNew("t")
+	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"), kgo.MaxBufferedRecords(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	r, err := relay.New(cl, relay.Config{Topic: top.Syslog.Name, DeadLetter: top.DeadLetter.Name, Overflow: relay.Drop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.NewParser()
+	src := relay.Source{Transport: "udp", Name: "test"}
+	for range 5 {
+		r.Handle(context.Background(), p, []byte("<13>Dec 10 07:07:38 h app: x"), src, nil) // returns at once
+	}
+	// Promises run on the client's goroutine: wait for the drops to be counted.
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().Dropped < 4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := r.Stats(); st.Received != 5 || st.Dropped != 4 || st.Produced != 1 {
+		t.Errorf("stats %+v, want 5 received, 4 dropped, 1 pending", st)
+	}
+	r.Abort()
+}
