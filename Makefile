@@ -24,7 +24,7 @@ lint:
 
 # Hot-path benchmarks: decoding, codecs, windowing, scoring, training, generator.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./packet ./codecs ./window ./detect ./loadtest
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./packet ./codecs ./window ./detect ./loadtest ./syslog
 
 # Short fuzzing of every decoder of outside bytes (FUZZTIME=30s for longer).
 FUZZTIME ?= 10s
@@ -34,6 +34,9 @@ fuzz:
 	@for t in FuzzDecodePacketBatch FuzzPacketBatchHead FuzzDecodeVector FuzzDecodeAnomaly; do \
 		$(GO) test ./codecs -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./window -run '^$$' -fuzz '^FuzzStateUnmarshal$$' -fuzztime $(FUZZTIME)
+	@for t in FuzzFramer FuzzLines FuzzParse FuzzExtract; do \
+		$(GO) test ./syslog -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzDecodeSecEvent$$' -fuzztime $(FUZZTIME)
 
 demo:
 	$(GO) run ./cmd/riptide demo

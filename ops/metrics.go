@@ -65,6 +65,9 @@ type Metrics struct {
 	lagSeries   map[string]map[lagKey]struct{} // series per group, to drop vanished ones
 	modelLabels []string                       // labels of the current riptide_model_info series
 	model       atomic.Uint64                  // the version last set
+
+	reg    prometheus.Registerer // for collectors registered on first use (Input)
+	inputs *inputVecs
 }
 
 type lagKey struct {
@@ -152,6 +155,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		notReady:  "starting",
 		lagSeries: map[string]map[lagKey]struct{}{},
+		reg:       reg,
 	}
 	for _, c := range []prometheus.Collector{
 		m.consumed, m.produced, m.lag, m.closeLatency, m.windowsClosed, m.late, m.scored,

@@ -140,10 +140,18 @@ func TestRunWithMetrics(t *testing.T) {
 		fs = opstest.Scrape(t, base+"/metrics")
 		lagSeries := 0
 		for _, s := range fs["riptide_consumer_lag"].GetMetric() {
+			var group, topic string
 			for _, l := range s.GetLabel() {
-				if l.GetName() == "group" && l.GetValue() == string(top.Windower) {
-					lagSeries++
+				switch l.GetName() {
+				case "group":
+					group = l.GetValue()
+				case "topic":
+					topic = l.GetValue()
 				}
+			}
+			// The windower reads the events topic too: count the packets topic's partitions.
+			if group == string(top.Windower) && topic == top.Packets.Name {
+				lagSeries++
 			}
 		}
 		if fs.Sample(t, "riptide_windows_scored_total") > 0 && lagSeries == parts {

@@ -73,8 +73,15 @@ type Topology struct {
 	// short interval, keyed by host; a record without a key is a watermark
 	// that advances the partition's stream time.
 	Packets Topic
-	// Syslog carries raw syslog messages (producers land in a later release).
+	// Syslog carries raw syslog messages, one record per message, keyed by
+	// the reporting host (the message's HOSTNAME, else the sender's
+	// address), stamped with the message's time (riptide syslog).
 	Syslog Topic
+	// Events carries security events extracted from syslog messages (JSON,
+	// codecs.SecEvent), one record per event and host it concerns, keyed by
+	// that host's address: a failed login from A on server B is a record
+	// keyed A (role source) and one keyed B (role target).
+	Events Topic
 	// Flows carries flow records (producers land in a later release).
 	Flows Topic
 	// Features carries one final feature vector per (host, window).
@@ -115,7 +122,8 @@ func New(prefix string) (*Topology, error) {
 	return &Topology{
 		Prefix:     prefix,
 		Packets:    eventTime(stream("packets", CleanupDelete, codecs.PacketBatch{}, "host address", "packet batch (binary v1)")),
-		Syslog:     eventTime(stream("syslog", CleanupDelete, codecs.Bytes{}, "host address", "syslog message (raw)")),
+		Syslog:     eventTime(stream("syslog", CleanupDelete, codecs.Bytes{}, "reporting host", "syslog message (raw)")),
+		Events:     eventTime(stream("events", CleanupDelete, codecs.SecEventCodec{}, "host address", "security event (JSON v1)")),
 		Flows:      eventTime(stream("flows", CleanupDelete, codecs.Bytes{}, "host address", "flow record (raw)")),
 		Features:   stream("features", CleanupDelete, codecs.Vector{}, "host address", "feature vector (binary v1)"),
 		Anomalies:  stream("anomalies", CleanupDelete, codecs.AnomalyJSON{}, "host address", "anomaly (JSON)"),
@@ -145,7 +153,7 @@ func MustNew(prefix string) *Topology {
 // Streams returns the topics that `riptide topics create` creates for the
 // data flow, in pipeline order.
 func (t *Topology) Streams() []Topic {
-	return []Topic{t.Packets, t.Syslog, t.Flows, t.Features, t.Anomalies, t.Feedback, t.DeadLetter}
+	return []Topic{t.Packets, t.Syslog, t.Events, t.Flows, t.Features, t.Anomalies, t.Feedback, t.DeadLetter}
 }
 
 // Groups returns every consumer group.

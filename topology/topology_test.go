@@ -128,6 +128,7 @@ func TestStreamNames(t *testing.T) {
 	}{
 		{top.Packets, "x.packets"},
 		{top.Syslog, "x.syslog"},
+		{top.Events, "x.events"},
 		{top.Flows, "x.flows"},
 		{top.Features, "x.features"},
 		{top.Anomalies, "x.anomalies"},

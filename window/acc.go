@@ -36,6 +36,14 @@ const (
 	cDNSQLenMax        //
 	cNXIn              //
 	cTXTNullOut        //
+	// Security events (AddEvent); nCounters must stay <= 32, the width of
+	// the encoding's counter bitmap.
+	cLoginFailOut   // failed logins the host attempted
+	cLoginFailIn    // failed logins on the host
+	cLoginOKOut     // accepted logins the host made
+	cLoginOKIn      // accepted logins on the host
+	cInvalidUserOut // attempts for accounts that do not exist
+	cBreakInOut     // reverse-mapping warnings about the host's address
 	nCounters
 )
 
@@ -52,6 +60,7 @@ type acc struct {
 	dstIPs, dstPorts, dstPairs sketch.Set // as sender
 	srcIPs, localPorts         sketch.Set // as receiver
 	synSvc                     sketch.TopK
+	users                      sketch.Set // user names of failed logins the host attempted
 
 	// The host-history features, once frozen (hDone): taken from the
 	// State's history before it first records a start at or after end, so
@@ -88,6 +97,7 @@ func (a *acc) release() {
 	a.dstPairs.Reset()
 	a.srcIPs.Reset()
 	a.localPorts.Reset()
+	a.users.Reset()
 	*a = acc{}
 	accPool.Put(a)
 }
@@ -275,6 +285,13 @@ func (a *acc) values(v []float64) {
 	v[FSvcStarts60s] = float64(a.hStarts)
 	v[FSvcStartsIn60s] = float64(a.hStartsIn)
 	v[FBeaconRegularity] = a.hReg
+	v[FLoginFailOut] = float64(c[cLoginFailOut])
+	v[FLoginFailIn] = float64(c[cLoginFailIn])
+	v[FLoginOKOut] = float64(c[cLoginOKOut])
+	v[FLoginOKIn] = float64(c[cLoginOKIn])
+	v[FInvalidUserOut] = float64(c[cInvalidUserOut])
+	v[FBreakInOut] = float64(c[cBreakInOut])
+	v[FUsersTriedOut] = a.users.Count()
 	v[FIATMean], v[FIATStd] = 0, 0
 	if n := c[cPkts]; n >= 2 {
 		g := float64(n - 1)

@@ -9,10 +9,12 @@ import (
 )
 
 // stateVersion is the first byte of an encoded State. Version 2 added the
-// connection history; version 1 (without it) still decodes, to an empty
-// history.
+// connection history, version 3 the distinct users of security events (a
+// sketch per window after its history features); versions 1 and 2 still
+// decode, to an empty history and no users.
 const (
-	stateVersion   = 2
+	stateVersion   = 3
+	stateVersionV2 = 2
 	stateVersionV1 = 1
 )
 
@@ -27,7 +29,7 @@ var (
 
 const ms = int64(time.Millisecond)
 
-// MarshalBinary encodes the State (version 2): a version byte, LastOffset and
+// MarshalBinary encodes the State (version 3): a version byte, LastOffset and
 // Late, then per open window its start and size in milliseconds, a bitmap of
 // its non-zero counters and their varints, its timing and its sketches; then
 // the connection history as sender and as receiver: per side the number of
@@ -92,6 +94,7 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(w.hReg))
 			}
 		}
+		b = w.users.AppendBinary(b, false)
 	}
 	b = append(b, st.sent.len()|st.recv.len()<<4)
 	b = st.sent.appendBinary(b)
@@ -268,7 +271,7 @@ func (r *reader) varint(what string) int64 {
 }
 
 func (st *State) decode(data []byte) error {
-	if len(data) == 0 || data[0] != stateVersion && data[0] != stateVersionV1 {
+	if len(data) == 0 || data[0] != stateVersion && data[0] != stateVersionV2 && data[0] != stateVersionV1 {
 		if len(data) == 0 {
 			return fmt.Errorf("empty: %w", ErrStateVersion)
 		}
@@ -307,7 +310,11 @@ func (st *State) decode(data []byte) error {
 		}
 		nz := binary.LittleEndian.Uint32(r.b)
 		r.b = r.b[4:]
-		if nz>>nCounters != 0 {
+		known := uint64(nCounters)
+		if data[0] != stateVersion {
+			known = cLoginFailOut // versions 1 and 2 had no event counters
+		}
+		if uint64(nz)>>known != 0 {
 			return fmt.Errorf("window %d counters: %w", i, ErrCorruptState)
 		}
 		for j := range w.c {
@@ -378,6 +385,12 @@ func (st *State) decode(data []byte) error {
 				return fmt.Errorf("window %d regularity: %w", i, ErrCorruptState)
 			}
 			w.hReg = g
+		}
+		if data[0] == stateVersionV2 {
+			continue
+		}
+		if r.b, err = w.users.Decode(r.b, false); err != nil {
+			return fmt.Errorf("window %d users: %w: %w", i, ErrCorruptState, err)
 		}
 	}
 	if data[0] != stateVersionV1 {

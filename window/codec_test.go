@@ -167,8 +167,32 @@ func TestStateGoldenV1(t *testing.T) {
 	}
 }
 
-// TestStateGolden pins the version 2 wire format. Run with -update to
-// rewrite testdata/state-v2.golden after a deliberate change (which also
+// TestStateGoldenV2 checks that a version 2 encoding (before the security
+// event counters and users) still decodes, to the same windows.
+func TestStateGoldenV2(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "state-v2.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec State
+	if err := dec.UnmarshalBinary(b); err != nil {
+		t.Fatalf("v2 golden does not decode: %v", err)
+	}
+	want, err := stateCases[2].st(t).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dec.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("v2 golden decodes to a different state:\n got %x\nwant %x", got, want)
+	}
+}
+
+// TestStateGolden pins the version 3 wire format. Run with -update to
+// rewrite testdata/state-v3.golden after a deliberate change (which also
 // needs a new version byte).
 func TestStateGolden(t *testing.T) {
 	st := stateCases[2].st(t)
@@ -176,7 +200,7 @@ func TestStateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "state-v2.golden")
+	path := filepath.Join("testdata", "state-v3.golden")
 	if *update {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -215,7 +239,7 @@ func TestStateUnmarshalErrors(t *testing.T) {
 	}{
 		{"empty", nil, ErrStateVersion},
 		{"version 0", []byte{0}, ErrStateVersion},
-		{"version 3", append([]byte{3}, valid[1:]...), ErrStateVersion},
+		{"version 4", append([]byte{4}, valid[1:]...), ErrStateVersion},
 		{"trailing byte", append(append([]byte{}, valid...), 0), ErrCorruptState},
 		{"too many windows", append(hdr, MaxOpenWindows+1), ErrCorruptState},
 		{"zero size", append(append(hdr, 1), win(0, 0)...), ErrCorruptState},

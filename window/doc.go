@@ -45,15 +45,16 @@
 //
 // # Features and bounded state
 //
-// Schema lists the features (41: volume and direction, fan-out and fan-in,
+// Schema lists the features (48: volume and direction, fan-out and fan-in,
 // TCP flags and unanswered SYNs, UDP, ICMP, ARP, DNS, entropies, size and
-// timing, and the host history); SchemaID identifies it. Every value is finite and >= 0, ready
+// timing, the host history, and security events from logs, added with
+// State.AddEvent); SchemaID identifies it. Every value is finite and >= 0, ready
 // for log1p.
 //
 // A window's accumulator has a bounded size whatever the traffic (two
-// flood packets or two million): 848 bytes inline (counters, five
+// flood packets or two million): 1,008 bytes inline (counters, six
 // distinct-count sketches, one heavy-hitter table, from internal/sketch),
-// plus at most five 768-byte Dense blocks, so at most 4.7 kB. A distinct
+// plus at most six 768-byte Dense blocks, so at most 5.6 kB. A distinct
 // count is exact up to 8 keys (held inline) and beyond that a HyperLogLog of
 // 512 one-byte registers (Ertl's estimator, standard error 4.6%) with a
 // 64-bucket hashed histogram for entropy; the most SYNs to one service come

@@ -59,6 +59,13 @@ const (
 	FSvcStarts60s
 	FSvcStartsIn60s
 	FBeaconRegularity
+	FLoginFailOut
+	FLoginFailIn
+	FLoginOKOut
+	FLoginOKIn
+	FInvalidUserOut
+	FBreakInOut
+	FUsersTriedOut
 	// NumFeatures is the number of features: len(Schema).
 	NumFeatures
 )
@@ -70,6 +77,11 @@ const (
 // error) beyond; entropies are exact up to 8 distinct keys and over 64 hashed
 // buckets (at most 6 bits) beyond. All values are finite and >= 0; counts are
 // preferred to ratios, which explode on benign one-way traffic.
+//
+// The last seven come from security events in logs (AddEvent, fed by
+// riptide syslog through the events topic); "as source" means the host is
+// the remote side of the attempt, "as target" the server that logged it.
+// They are 0 for hosts no log mentions, and in packet-only backtests.
 //
 // Schema must not be modified; changing it changes SchemaID.
 var Schema = []Feature{
@@ -116,6 +128,13 @@ var Schema = []Feature{
 	// for the bounds and why).
 	FSvcStarts60s:     {"svc_starts_60s", "connections", "Most TCP connection attempts sent to one (destination, port) in the 60 s ending with the window (counted in 10 s buckets; 8 services tracked, a new one replacing the one with the fewest): repetition over time, the sign of password guessing over encrypted protocols, where each 10 s window looks like an ordinary session (the idea behind Zeek's SSH guessing heuristic); also beacons."},
 	FSvcStartsIn60s:   {"svc_starts_in_60s", "connections", "Most TCP connection attempts received from one source on one local port in the 60 s ending with the window (same bounds): the victim's side of password guessing. Spoofed floods spread over many sources and stay low."},
+	FLoginFailOut:     {"login_fail_out", "attempts", "Failed logins the host attempted on other hosts (sshd Failed password/publickey/none, PAM authentication failures naming it as rhost; sshd's \"message repeated N times\" counts N): password guessing seen in the target's logs."},
+	FLoginFailIn:      {"login_fail_in", "attempts", "Failed logins on the host, as logged by it (the same messages, plus sudo failures): the victim's side of password guessing."},
+	FLoginOKOut:       {"login_ok_out", "logins", "Logins the host made that were accepted (sshd Accepted password/publickey): together with failures before them, a guess that succeeded."},
+	FLoginOKIn:        {"login_ok_in", "logins", "Logins accepted on the host."},
+	FInvalidUserOut:   {"invalid_user_out", "attempts", "Login attempts the host made for accounts that do not exist (sshd Invalid user): dictionary attacks."},
+	FBreakInOut:       {"break_in_warn_out", "messages", "sshd POSSIBLE BREAK-IN ATTEMPT warnings about the host's address (its name and address do not map to each other)."},
+	FUsersTriedOut:    {"users_tried_out", "accounts", "Distinct user names of the failed logins and invalid users the host attempted (user spraying)."},
 	FBeaconRegularity: {"beacon_regularity", "connections", "Periodicity of connection attempts sent (beacons): per (destination, port) with n >= 3 attempts in the 60 s ending with the window, n·max(0, 1 - CV), CV the coefficient of variation of the gaps between them (estimated from the latest 16); the maximum over destinations. A fixed-period beacon scores close to n, irregular reconnects and bursts of parallel connections near 0."},
 }
 

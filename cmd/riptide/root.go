@@ -109,7 +109,7 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newBrokerCmd(g), newTopicsCmd(g), newCaptureCmd(g), newRunCmd(g), newTailCmd(g),
-		newDemoCmd(g), newBacktestCmd(g), newModelCmd(g),
+		newDemoCmd(g), newBacktestCmd(g), newModelCmd(g), newSyslogCmd(g),
 		newNotifyCmd(g),
 	)
 	return root

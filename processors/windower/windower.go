@@ -1,8 +1,9 @@
 // Package windower is the goka processor that turns packet summaries into
 // per-host feature vectors.
 //
-// Group: <prefix>-windower. Input: <prefix>.packets (key: host address,
-// value: packet batch). Table: <prefix>-windower-table (key: host address,
+// Group: <prefix>-windower. Inputs: <prefix>.packets (key: host address,
+// value: packet batch) and <prefix>.events (key: host address, value:
+// security event from riptide syslog, codecs.SecEvent). Table: <prefix>-windower-table (key: host address,
 // value: the host's open windows and recently closed vectors, see HostState). Outputs:
 // <prefix>.features (key: host address, one final vector per host and
 // window) and <prefix>.deadletter.
@@ -41,6 +42,7 @@ import (
 	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/processors"
+	"github.com/riptide-nids/riptide/syslog"
 	"github.com/riptide-nids/riptide/topology"
 	"github.com/riptide-nids/riptide/window"
 )
@@ -50,6 +52,8 @@ const visitClose = "close"
 // Stats are the windower's counters since start.
 type Stats struct {
 	Records, Packets, Late, Windows, DeadLetters, Replayed, Watermarks int64
+	// Events counts security events applied (events topic).
+	Events int64
 	// Ignored counts packets in a host's batch that involve neither of the
 	// host's addresses (a producer keying records wrongly); they neither
 	// advance stream time nor count as late.
@@ -85,12 +89,13 @@ type Processor struct {
 	visitedAt  int64 // stream-time window boundary of the last visit
 	settled    atomic.Int64
 
-	records, packets, late, windows, dead, replayed, watermarks, announced, reemitted, flushed, ignored atomic.Int64
+	records, packets, events, late, windows, dead, replayed, watermarks, announced, reemitted, flushed, ignored atomic.Int64
 
 	// Metrics (see SetMetrics); crossed is guarded by mu.
-	m        *ops.Metrics
-	consumed prometheus.Counter
-	crossed  map[int32][]crossing
+	m              *ops.Metrics
+	consumed       prometheus.Counter
+	consumedEvents prometheus.Counter
+	crossed        map[int32][]crossing
 
 	pool sync.Pool
 }
@@ -121,6 +126,7 @@ func New(top *topology.Topology, cfg window.Config, parts int32, log *slog.Logge
 func (p *Processor) SetMetrics(m *ops.Metrics) {
 	p.m = m
 	p.consumed = m.Consumed(string(p.top.Windower), p.top.Packets.Name)
+	p.consumedEvents = m.Consumed(string(p.top.Windower), p.top.Events.Name)
 	p.crossed = make(map[int32][]crossing)
 }
 
@@ -185,6 +191,7 @@ func (p *Processor) closeLatency(part int32, v *window.Vector) time.Duration {
 func (p *Processor) Graph() *goka.GroupGraph {
 	return goka.DefineGroup(p.top.Windower,
 		goka.Input(p.top.Packets.Stream(), codecs.Bytes{}, p.onPackets),
+		goka.Input(p.top.Events.Stream(), codecs.Bytes{}, p.onEvents),
 		goka.Visitor(visitClose, p.onVisit),
 		goka.Output(p.top.Features.Stream(), p.top.Features.Codec),
 		goka.Output(p.top.DeadLetter.Stream(), p.top.DeadLetter.Codec),
@@ -195,7 +202,7 @@ func (p *Processor) Graph() *goka.GroupGraph {
 // Stats returns the counters.
 func (p *Processor) Stats() Stats {
 	return Stats{
-		Records: p.records.Load(), Packets: p.packets.Load(), Late: p.late.Load(),
+		Records: p.records.Load(), Packets: p.packets.Load(), Events: p.events.Load(), Late: p.late.Load(),
 		Windows: p.windows.Load(), DeadLetters: p.dead.Load(), Replayed: p.replayed.Load(),
 		Watermarks: p.watermarks.Load(), Announced: p.announced.Load(), Ignored: p.ignored.Load(),
 		Reemitted: p.reemitted.Load(), Flushed: p.flushed.Load(),
@@ -289,6 +296,82 @@ func (p *Processor) onPackets(ctx goka.Context, msg any) {
 	ctx.SetValue(st)
 }
 
+// onEvents adds a security event (riptide syslog's events topic, keyed by
+// the host it concerns) to the host's windows. Events advance the
+// partition's stream time like packets: logs and packets of a deployment
+// share event time.
+func (p *Processor) onEvents(ctx goka.Context, msg any) {
+	p.records.Add(1)
+	p.consumedEvents.Inc()
+	part := ctx.Partition()
+	p.mu.Lock()
+	p.lastInput[part] = p.now()
+	p.mu.Unlock()
+	raw, _ := msg.([]byte)
+	key := ctx.Key()
+	if _, err := netip.ParseAddr(key); err != nil {
+		p.dead.Add(1)
+		p.m.DeadLetter(ops.ReasonBadKey)
+		processors.DeadLetter(ctx, p.top, p.top.Events.Name, raw, fmt.Errorf("windower: event key %q is not a host address: %w", key, err))
+		return
+	}
+	se, err := codecs.DecodeSecEvent(raw)
+	if err != nil {
+		p.dead.Add(1)
+		p.m.DeadLetter(processors.DeadLetterReason(err))
+		processors.DeadLetter(ctx, p.top, p.top.Events.Name, raw, fmt.Errorf("windower: %w", err))
+		return
+	}
+	ev, ok := windowEvent(se)
+	if !ok {
+		p.dead.Add(1)
+		p.m.DeadLetter(ops.ReasonInvalid)
+		processors.DeadLetter(ctx, p.top, p.top.Events.Name, raw, fmt.Errorf("windower: event kind %q unknown: %w", se.Kind, codecs.ErrInvalid))
+		return
+	}
+	st := p.state(ctx)
+	p.recover(ctx, st)
+	if ctx.Offset() <= st.LastEventOffset {
+		p.replayed.Add(1)
+		return
+	}
+	streamTime := p.current(part)
+	if inRange(ev.Time) {
+		streamTime = p.advance(part, ev.Time)
+	}
+	if !st.AddEvent(&ev, streamTime, p.cfg) {
+		p.late.Add(1)
+		p.m.Late(1)
+	}
+	p.events.Add(1)
+	p.prune(st)
+	st.Close(key, p.current(part), p.cfg, func(v *window.Vector) { p.closed(ctx, st, v, false) })
+	st.LastEventOffset = ctx.Offset()
+	ctx.SetValue(st)
+}
+
+// windowEvent converts a security event record into the window's terms.
+func windowEvent(se *codecs.SecEvent) (window.Event, bool) {
+	k, ok := syslog.ParseKind(se.Kind)
+	if !ok {
+		return window.Event{}, false
+	}
+	ev := window.Event{Time: se.Time.UnixNano(), Out: se.Role == codecs.RoleSource, User: se.User, Count: uint64(se.Count)}
+	switch k {
+	case syslog.KindFailedLogin, syslog.KindAuthFailure, syslog.KindSudoFailure:
+		ev.Kind = window.EventLoginFailed
+	case syslog.KindAcceptedLogin:
+		ev.Kind = window.EventLoginAccepted
+	case syslog.KindInvalidUser:
+		ev.Kind = window.EventInvalidUser
+	case syslog.KindBreakIn:
+		ev.Kind = window.EventBreakIn
+	default:
+		return window.Event{}, false
+	}
+	return ev, true
+}
+
 // inRange reports whether t is a time windows accept (window.MaxTime).
 func inRange(t int64) bool { return t >= -window.MaxTime && t <= window.MaxTime }
 
@@ -331,7 +414,7 @@ func (p *Processor) state(ctx goka.Context) *HostState {
 	if v, ok := ctx.Value().(*HostState); ok && v != nil && v.State != nil {
 		return v
 	}
-	return &HostState{State: &window.State{LastOffset: -1}}
+	return &HostState{State: &window.State{LastOffset: -1}, LastEventOffset: -1}
 }
 
 // closed emits v downstream and retains it in st (see HostState.Recent).
@@ -589,6 +672,10 @@ type HostState struct {
 	// a crash can leave the table without a window whose vector never
 	// reached Kafka.
 	Recent []Recent
+	// LastEventOffset is the offset on the events topic of the last
+	// security event applied, or -1 (the events topic has offsets of its
+	// own; State.LastOffset is the packets topic's).
+	LastEventOffset int64
 }
 
 // Recent is a closed vector and when (wall clock, ns) it was closed.
@@ -631,6 +718,9 @@ func (StateCodec) Encode(v any) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(enc)))
 		b = append(b, enc...)
 	}
+	// Since security events: the events topic's offset (older records end
+	// after Recent and decode to -1).
+	b = binary.AppendVarint(b, hs.LastEventOffset)
 	return b, nil
 }
 
@@ -639,7 +729,7 @@ var ErrBadState = errors.New("windower: bad state record")
 
 // Decode implements goka.Codec.
 func (StateCodec) Decode(b []byte) (any, error) {
-	hs := &HostState{State: new(window.State)}
+	hs := &HostState{State: new(window.State), LastEventOffset: -1}
 	if len(b) == 0 || b[0] != hostStateMagic {
 		if err := hs.State.UnmarshalBinary(b); err != nil {
 			return nil, fmt.Errorf("windower: state codec: %w", err)
@@ -676,6 +766,14 @@ func (StateCodec) Decode(b []byte) (any, error) {
 		}
 		hs.Recent = append(hs.Recent, r)
 		b = b[k+int(l):]
+	}
+	if len(b) > 0 {
+		off, k := binary.Varint(b)
+		if k <= 0 || off < -1 {
+			return nil, ErrBadState
+		}
+		hs.LastEventOffset = off
+		b = b[k:]
 	}
 	if len(b) != 0 {
 		return nil, ErrBadState
