@@ -111,6 +111,7 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
 		newBrokerCmd(g), newTopicsCmd(g), newCaptureCmd(g), newRunCmd(g), newTailCmd(g),
 		newDemoCmd(g), newBacktestCmd(g), newModelCmd(g),
 	)
+	root.AddCommand(newLabelCmd(g), newFeedbackAPICmd(g), newModelsCmd(g))
 	return root
 }
 
