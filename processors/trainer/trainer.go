@@ -168,6 +168,9 @@ type Processor struct {
 	// recent holds the benign-looking windows seen since this instance
 	// took the model's partition (retraining data; not persisted).
 	recent *learning.Recent
+	// early holds windows after the learning period that arrived before
+	// the model was trained; they go to recent once it is.
+	early []window.Vector
 	// fit trains a model (detect.Train; tests replace it).
 	fit func(X [][]float64, names []string, cfg detect.TrainConfig) (*detect.Model, error)
 
@@ -282,7 +285,9 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		p.learner.Resume(st.LearnStart, st.LearnEnd) // restarted, or another instance's partition
 	}
 	first := st.LearnStart == 0
-	p.learner.Offer(&v) // when to train is decided by watermarks, below
+	if p.learner.Offer(&v) != learning.Kept && len(p.early) < p.cfg.Recent {
+		p.early = append(p.early, v) // after the period: retraining data once the model exists
+	}
 	st.LearnStart, st.LearnEnd = p.learner.Start, p.learner.End
 	if first {
 		ctx.SetValue(st)
@@ -382,6 +387,10 @@ func (p *Processor) train(ctx goka.Context, st *State) {
 	p.trained.Add(1)
 	p.m.SetModel(st.Version, st.ModelVersion(), m.CreatedAt)
 	p.learner.Reset()
+	for i := range p.early {
+		p.offerRecent(st, &p.early[i])
+	}
+	p.early = nil
 	p.log.Info("trainer: model trained", "version", st.ModelVersion(), "windows", len(X),
 		"support_vectors", len(m.SV), "threshold", m.Threshold, "took", time.Since(start).Round(time.Millisecond))
 }
