@@ -110,10 +110,10 @@ func (r *Recent) Len() int { return len(r.rows) }
 
 // Add adds a window (values are copied).
 func (r *Recent) Add(id string, start int64, values []float64) {
-	if r.From == 0 || start < r.From {
-		r.From = start
+	if len(r.rows) == 0 && r.From == 0 && r.To == 0 {
+		r.From, r.To = start, start
 	}
-	r.To = max(r.To, start)
+	r.From, r.To = min(r.From, start), max(r.To, start)
 	x := append([]float64(nil), values...)
 	if len(r.rows) < r.max {
 		r.ids, r.rows = append(r.ids, id), append(r.rows, x)

@@ -215,7 +215,7 @@ func measure(x float64) string {
 func printVersions(st *trainer.State) {
 	fmt.Printf("champion: %s; %d labelled windows\n", st.ModelVersion(), len(st.Labels))
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "VERSION\tSTATUS\tCREATED\tTRIGGER\tROWS\tPRECISION\tRECALL\tF1\tTP/FP/TN/FN\tMODEL\tREASON")
+	_, _ = fmt.Fprintln(w, "VERSION\tSTATUS\tCREATED\tTRIGGER\tROWS\tPRECISION\tRECALL\tF1\tTP/FP/TN/FN\tMODEL\tREASON")
 	hist := st.History
 	if len(hist) == 0 && st.Model != nil {
 		e, _ := entry(st, st.Version)
@@ -226,7 +226,7 @@ func printVersions(st *trainer.State) {
 		if e.Model != nil || e.Version == st.Version {
 			kept = "kept"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d/%d/%d/%d\t%s\t%s\n", e.Version, e.Status, e.CreatedAt.UTC().Format(time.RFC3339),
+		_, _ = fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d/%d/%d/%d\t%s\t%s\n", e.Version, e.Status, e.CreatedAt.UTC().Format(time.RFC3339),
 			e.Trigger, e.NTrain, measure(e.Eval.Precision), measure(e.Eval.Recall), measure(e.Eval.F1),
 			e.Eval.TP, e.Eval.FP, e.Eval.TN, e.Eval.FN, kept, e.Reason)
 	}

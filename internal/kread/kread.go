@@ -67,7 +67,7 @@ func After(ctx context.Context, cl *kgo.Client, topic string, t time.Time) (map[
 	return out, nil
 }
 
-// ErrStop, returned by a Read callback, ends the read early without error.
+// ErrStop ends a Read early without error when a callback returns it.
 var ErrStop = errors.New("kread: stop")
 
 // idle is how long Read waits for more records before it takes a range as

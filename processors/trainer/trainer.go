@@ -149,7 +149,7 @@ type State struct {
 }
 
 // ModelVersion names the model ("default-v1").
-func (s *State) ModelVersion() string { return fmt.Sprintf("%s-v%d", DefaultModel, s.Version) }
+func (st *State) ModelVersion() string { return fmt.Sprintf("%s-v%d", DefaultModel, st.Version) }
 
 // Processor is the trainer.
 type Processor struct {
