@@ -198,7 +198,7 @@ func (p *Processor) offerRecent(st *State, v *window.Vector) bool {
 	if last == 0 {
 		last = m.CreatedAt.UnixNano()
 	}
-	if time.Since(time.Unix(0, last)) < p.cfg.RetrainEvery || p.recent.Len() < p.cfg.MinSamples {
+	if p.now().Sub(time.Unix(0, last)) < p.cfg.RetrainEvery || p.recent.Len() < p.cfg.MinSamples {
 		return false
 	}
 	p.retrain(st, "schedule")
@@ -210,7 +210,7 @@ func (p *Processor) offerRecent(st *State, v *window.Vector) bool {
 // window and promotes it if it is not worse. p.mu is held.
 func (p *Processor) retrain(st *State, trigger string) {
 	st.NewLabels = 0
-	st.RetrainedAt = time.Now().UnixNano()
+	st.RetrainedAt = p.now().UnixNano()
 	if p.recent.Len() < p.cfg.MinSamples {
 		p.log.Warn("trainer: too few recent windows to retrain; waiting", "windows", p.recent.Len(), "min", p.cfg.MinSamples)
 		p.m.Retrained("skipped")

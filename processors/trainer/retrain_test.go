@@ -179,3 +179,26 @@ func TestConfirmedAttackLeavesTrainingSet(t *testing.T) {
 		t.Errorf("the labelled attack was kept again")
 	}
 }
+
+// TestScheduledRetrain: once RetrainEvery has passed since the last
+// training, the next window retrains; with no labels the challenger is not
+// worse and is promoted.
+func TestScheduledRetrain(t *testing.T) {
+	f := trainedFixture(t)
+	f.p.mu.Lock()
+	f.p.cfg.RetrainEvery = time.Hour
+	f.p.mu.Unlock()
+	f.vector(benign(f.rng, "10.0.0.1", 400*time.Second))
+	if st := f.state(); st.Version != 1 {
+		t.Fatalf("retrained before the hour passed: v%d", st.Version)
+	}
+	later := f.state().Model.CreatedAt.Add(time.Hour)
+	f.p.mu.Lock()
+	f.p.now = func() time.Time { return later }
+	f.p.mu.Unlock()
+	f.vector(benign(f.rng, "10.0.0.1", 410*time.Second))
+	st := f.state()
+	if st.Version != 2 || st.History[1].Trigger != "schedule" || st.History[1].Status != StatusChampion {
+		t.Fatalf("after the schedule: champion v%d, history %+v", st.Version, st.History)
+	}
+}

@@ -173,6 +173,8 @@ type Processor struct {
 	early []window.Vector
 	// fit trains a model (detect.Train; tests replace it).
 	fit func(X [][]float64, names []string, cfg detect.TrainConfig) (*detect.Model, error)
+	// now is the processing-time clock of the retraining schedule.
+	now func() time.Time
 
 	m                                                           *ops.Metrics
 	consumedIn, consumedLoop, consumedFeedback, consumedControl prometheus.Counter
@@ -184,7 +186,7 @@ func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Processor, erro
 		return nil, err
 	}
 	p := &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{},
-		recent: learning.NewRecent(cfg.Recent), fit: detect.Train}
+		recent: learning.NewRecent(cfg.Recent), fit: detect.Train, now: time.Now}
 	p.SetMetrics(nil)
 	return p, nil
 }
