@@ -171,8 +171,8 @@ func (t *Topology) GroupTopics() []Topic {
 // Loops returns the loopback topics of the groups that use one.
 func (t *Topology) Loops() []Topic {
 	return []Topic{{
-		Name: t.TrainerLoop(), Cleanup: CleanupDelete, Codec: codecs.Vector{},
-		Key: "model name", Value: "feature vector (binary v1)", CreatedBy: "goka (or riptide topics create)",
+		Name: t.TrainerLoop(), Cleanup: CleanupDelete, Codec: codecs.Bytes{},
+		Key: "model name", Value: "feature vector (binary v1), feedback or trainer command (JSON)", CreatedBy: "goka (or riptide topics create)",
 	}}
 }
 
