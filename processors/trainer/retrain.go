@@ -191,6 +191,13 @@ func (p *Processor) offerRecent(st *State, v *window.Vector) bool {
 	}
 	p.recent.Add(id, v.Start, v.Values)
 	p.m.TrainingWindows(p.recent.Len())
+	if p.recent.Len() < p.cfg.MinSamples {
+		return false
+	}
+	if p.cfg.RetrainLabels > 0 && st.NewLabels >= p.cfg.RetrainLabels {
+		p.retrain(st, "labels") // labels came while there were too few windows (after a restart)
+		return true
+	}
 	if p.cfg.RetrainEvery <= 0 {
 		return false
 	}
@@ -198,7 +205,7 @@ func (p *Processor) offerRecent(st *State, v *window.Vector) bool {
 	if last == 0 {
 		last = m.CreatedAt.UnixNano()
 	}
-	if p.now().Sub(time.Unix(0, last)) < p.cfg.RetrainEvery || p.recent.Len() < p.cfg.MinSamples {
+	if p.now().Sub(time.Unix(0, last)) < p.cfg.RetrainEvery {
 		return false
 	}
 	p.retrain(st, "schedule")
@@ -209,13 +216,14 @@ func (p *Processor) offerRecent(st *State, v *window.Vector) bool {
 // benign labelled windows, evaluates it and the champion on every labelled
 // window and promotes it if it is not worse. p.mu is held.
 func (p *Processor) retrain(st *State, trigger string) {
-	st.NewLabels = 0
-	st.RetrainedAt = p.now().UnixNano()
 	if p.recent.Len() < p.cfg.MinSamples {
-		p.log.Warn("trainer: too few recent windows to retrain; waiting", "windows", p.recent.Len(), "min", p.cfg.MinSamples)
+		// The labels stay counted: retraining runs once enough windows came.
+		p.log.Warn("trainer: too few recent windows to retrain; waiting for more", "windows", p.recent.Len(), "min", p.cfg.MinSamples)
 		p.m.Retrained("skipped")
 		return
 	}
+	st.NewLabels = 0
+	st.RetrainedAt = p.now().UnixNano()
 	var benign [][]float64
 	for _, l := range st.Labels {
 		if !l.Attack {
@@ -246,6 +254,7 @@ func (p *Processor) retrain(st *State, trigger string) {
 		st.install(e, m, StatusRetired)
 		p.m.Retrained("promoted")
 		p.m.SetModel(st.Version, st.ModelVersion(), m.CreatedAt)
+		p.quality(st)
 	} else {
 		e.Status = StatusRejected
 		e.Model = m

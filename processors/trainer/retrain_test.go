@@ -8,6 +8,7 @@ import (
 
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/detect"
+	"github.com/riptide-nids/riptide/learning"
 	"github.com/riptide-nids/riptide/window"
 )
 
@@ -200,5 +201,26 @@ func TestScheduledRetrain(t *testing.T) {
 	st := f.state()
 	if st.Version != 2 || st.History[1].Trigger != "schedule" || st.History[1].Status != StatusChampion {
 		t.Fatalf("after the schedule: champion v%d, history %+v", st.Version, st.History)
+	}
+}
+
+// TestLabelsWaitForWindows: labels that arrive while the trainer holds too
+// few recent windows (it restarted) retrain as soon as enough have come.
+func TestLabelsWaitForWindows(t *testing.T) {
+	f := trainedFixture(t)
+	f.p.mu.Lock()
+	f.p.recent = learning.NewRecent(f.p.cfg.Recent) // what a restart leaves
+	f.p.mu.Unlock()
+	v1 := f.state().Model
+	for i := range 5 {
+		f.label(odd(f, "10.0.9.9", time.Duration(500+10*i)*time.Second, 4), codecs.VerdictFalsePositive)
+	}
+	if st := f.state(); st.Version != 1 || st.NewLabels != 5 {
+		t.Fatalf("without windows: champion v%d, %d new labels; want v1 and 5 waiting", st.Version, st.NewLabels)
+	}
+	f.windows(6, 600*time.Second, 700*time.Second) // 60 windows >= MinSamples 20
+	st := f.state()
+	if st.Version != 2 || st.NewLabels != 0 || st.Model == v1 {
+		t.Fatalf("after enough windows: champion v%d, %d new labels", st.Version, st.NewLabels)
 	}
 }
