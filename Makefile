@@ -31,7 +31,7 @@ FUZZTIME ?= 10s
 fuzz:
 	@for t in FuzzDecodeEthernet FuzzDecodeRawIP FuzzDecodeSLL FuzzReader FuzzDNS; do \
 		$(GO) test ./packet -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
-	@for t in FuzzDecodePacketBatch FuzzPacketBatchHead FuzzDecodeVector FuzzDecodeAnomaly; do \
+	@for t in FuzzDecodePacketBatch FuzzPacketBatchHead FuzzDecodeVector FuzzDecodeAnomaly FuzzDecodeFeedback; do \
 		$(GO) test ./codecs -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./window -run '^$$' -fuzz '^FuzzStateUnmarshal$$' -fuzztime $(FUZZTIME)
 	@for t in FuzzFramer FuzzLines FuzzParse FuzzExtract; do \

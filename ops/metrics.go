@@ -59,6 +59,7 @@ type Metrics struct {
 	modelVersion  prometheus.Gauge
 	modelInfo     *prometheus.GaugeVec
 	ready         prometheus.Gauge
+	q             *quality // model quality (quality.go)
 
 	mu          sync.Mutex
 	notReady    string                         // why the process is not ready; "" when ready
@@ -167,6 +168,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, r := range Reasons {
 		m.deadLetters.WithLabelValues(r)
+	}
+	var err error
+	if m.q, err = newQuality(reg); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

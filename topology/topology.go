@@ -88,8 +88,12 @@ type Topology struct {
 	Features Topic
 	// Anomalies carries one JSON anomaly per flagged (host, window).
 	Anomalies Topic
-	// Feedback carries analysts' verdicts on anomalies.
+	// Feedback carries analysts' verdicts on windows (alerted or sampled),
+	// keyed by window id and compacted: the latest verdict per window stays.
 	Feedback Topic
+	// Control carries commands to the trainer (promote, rollback), keyed by
+	// model name.
+	Control Topic
 	// DeadLetter carries records that could not be processed, with the
 	// reason in the header "riptide-reason" and the source topic in
 	// "riptide-source".
@@ -127,7 +131,8 @@ func New(prefix string) (*Topology, error) {
 		Flows:      eventTime(stream("flows", CleanupDelete, codecs.Bytes{}, "host address", "flow record (raw)")),
 		Features:   stream("features", CleanupDelete, codecs.Vector{}, "host address", "feature vector (binary v1)"),
 		Anomalies:  stream("anomalies", CleanupDelete, codecs.AnomalyJSON{}, "host address", "anomaly (JSON)"),
-		Feedback:   stream("feedback", CleanupDelete, codecs.Bytes{}, "anomaly id", "verdict (JSON)"),
+		Feedback:   stream("feedback", CleanupCompact, codecs.FeedbackJSON{}, "window id (anomaly id)", "verdict with feature values (JSON v1, codecs/FEEDBACK.md)"),
+		Control:    stream("control", CleanupDelete, codecs.Bytes{}, "model name", "trainer command (JSON)"),
 		DeadLetter: stream("deadletter", CleanupDelete, codecs.Bytes{}, "original key", "original value"),
 		Windower:   goka.Group(prefix + "-windower"),
 		Trainer:    goka.Group(prefix + "-trainer"),
@@ -153,7 +158,7 @@ func MustNew(prefix string) *Topology {
 // Streams returns the topics that `riptide topics create` creates for the
 // data flow, in pipeline order.
 func (t *Topology) Streams() []Topic {
-	return []Topic{t.Packets, t.Syslog, t.Events, t.Flows, t.Features, t.Anomalies, t.Feedback, t.DeadLetter}
+	return []Topic{t.Packets, t.Syslog, t.Events, t.Flows, t.Features, t.Anomalies, t.Feedback, t.Control, t.DeadLetter}
 }
 
 // Groups returns every consumer group.
@@ -179,8 +184,8 @@ func (t *Topology) GroupTopics() []Topic {
 // Loops returns the loopback topics of the groups that use one.
 func (t *Topology) Loops() []Topic {
 	return []Topic{{
-		Name: t.TrainerLoop(), Cleanup: CleanupDelete, Codec: codecs.Vector{},
-		Key: "model name", Value: "feature vector (binary v1)", CreatedBy: "goka (or riptide topics create)",
+		Name: t.TrainerLoop(), Cleanup: CleanupDelete, Codec: codecs.Bytes{},
+		Key: "model name", Value: "feature vector (binary v1), feedback or trainer command (JSON)", CreatedBy: "goka (or riptide topics create)",
 	}}
 }
 

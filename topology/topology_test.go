@@ -133,6 +133,7 @@ func TestStreamNames(t *testing.T) {
 		{top.Features, "x.features"},
 		{top.Anomalies, "x.anomalies"},
 		{top.Feedback, "x.feedback"},
+		{top.Control, "x.control"},
 		{top.DeadLetter, "x.deadletter"},
 	}
 	streams := top.Streams()
@@ -146,8 +147,12 @@ func TestStreamNames(t *testing.T) {
 		if streams[i].Name != tt.want {
 			t.Errorf("Streams()[%d] = %q, want %q (pipeline order)", i, streams[i].Name, tt.want)
 		}
-		if tt.topic.Cleanup != topology.CleanupDelete {
-			t.Errorf("stream %q cleanup %q, want delete", tt.topic.Name, tt.topic.Cleanup)
+		want := topology.CleanupDelete
+		if tt.topic.Name == top.Feedback.Name {
+			want = topology.CleanupCompact // the latest verdict per window
+		}
+		if tt.topic.Cleanup != want {
+			t.Errorf("stream %q cleanup %q, want %s", tt.topic.Name, tt.topic.Cleanup, want)
 		}
 	}
 }

@@ -188,6 +188,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	var nu float64
 	var idle time.Duration
 	var mf metricsFlag
+	var rf retrainFlags
 	cmd := &cobra.Command{
 		Use:   "run --brokers B [--groups windower,trainer,detector]",
 		Short: "Run riptide's processors as Kafka consumer groups",
@@ -220,6 +221,9 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 			tc := trainer.DefaultConfig()
 			tc.Learn = wf.learn
 			tc.Train.Nu = nu
+			if err := rf.apply(&tc); err != nil {
+				return err
+			}
 			if idle == 0 {
 				idle = -1 // the flag's 0 disables the flush
 			}
@@ -243,6 +247,7 @@ partitions. State lives in compacted Kafka tables and is rebuilt on start.`,
 	cmd.Flags().StringVar(&groups, "groups", "windower,trainer,detector", "groups to run in this process")
 	wf.register(cmd.Flags())
 	cmd.Flags().Float64Var(&nu, "nu", trainer.DefaultConfig().Train.Nu, "one-class SVM nu (upper bound on training outliers)")
+	rf.register(cmd.Flags())
 	mf.register(cmd.Flags())
 	cmd.Flags().DurationVar(&idle, "idle-flush", windower.DefaultIdleFlush, "close a partition's open windows after this long without any record (producers stopped); 0 disables")
 	return cmd

@@ -112,6 +112,7 @@ It runs as Kafka consumer groups (windower, trainer, detector) fed by producers
 		newDemoCmd(g), newBacktestCmd(g), newModelCmd(g), newSyslogCmd(g),
 		newNotifyCmd(g),
 	)
+	root.AddCommand(newLabelCmd(g), newFeedbackAPICmd(g), newModelsCmd(g))
 	return root
 }
 

@@ -1,11 +1,15 @@
 // Package trainer is the goka processor that learns the detector's model.
 //
-// Group: <prefix>-trainer. Input: <prefix>.features (key: host address).
-// Loopback: <prefix>-trainer-loop (key: model name, value: feature vector):
-// every vector is re-keyed to the model name so that one partition sees the
-// windows of all hosts. Table: <prefix>-trainer-table (key: model name,
-// value: State, including the trained model once there is one). Detectors
-// read the table with a goka lookup.
+// Group: <prefix>-trainer. Inputs: <prefix>.features (key: host address),
+// <prefix>.feedback (key: window id, value: codecs.Feedback JSON) and
+// <prefix>.control (key: model name, value: Command JSON).
+// Loopback: <prefix>-trainer-loop (key: model name, value: a feature vector,
+// feedback or command): every record is re-keyed to the model name so that
+// one partition sees the windows of all hosts and every label. Table:
+// <prefix>-trainer-table (key: model name, value: State: the champion model,
+// the version history with the models kept for rollback, and the labelled
+// windows). Detectors read the table with a goka lookup, so a promoted model
+// reaches them without a restart.
 //
 // Learning: the earliest vector seen starts the learning period (event time);
 // the period is fixed (and written to the table) once every windower
@@ -16,6 +20,21 @@
 // ended, the model is trained (detect.Train) and stored in the table, so a
 // restart does not retrain. A restart during the learning period loses the
 // vectors collected so far and learning continues with those that follow.
+//
+// Retraining: after the first model, windows the champion does not flag and
+// no analyst called an attack are kept in memory (Config.Recent, newest
+// first; lost on a restart and refilled from the windows that follow).
+// Labels are kept in the table (Config.MaxLabels). After
+// Config.RetrainLabels new labels, or Config.RetrainEvery after the last
+// training, a challenger is trained on the recent windows plus every
+// benign-labelled window (false positives, true negatives), each repeated so
+// often that the one-class SVM cannot leave it outside its boundary (see
+// learning.TrainingSet). Challenger and champion are evaluated on all
+// labelled windows; the challenger is promoted when it detects no fewer
+// labelled attacks and raises no more false alerts on labelled benign
+// windows (learning.NotWorse), and kept as rejected otherwise. The newest
+// Config.KeepModels former champions and rejected challengers keep their
+// model, for the promote and rollback commands.
 package trainer
 
 import (
@@ -61,14 +80,30 @@ type Config struct {
 	// MaxSamples bounds the in-memory learning reservoir.
 	MaxSamples int
 	// MinSamples is the fewest windows a model is trained on; with fewer,
-	// learning is extended by another period.
+	// learning is extended by another period (and retraining waits).
 	MinSamples int
+	// Recent bounds the recent benign-looking windows kept in memory for
+	// retraining (windows the champion did not flag and no analyst called
+	// an attack; the newest replace the oldest).
+	Recent int
+	// RetrainLabels retrains after this many new labels; 0 disables.
+	RetrainLabels int
+	// RetrainEvery retrains when this much processing time has passed since
+	// the last (re)training, checked as windows arrive; 0 disables.
+	RetrainEvery time.Duration
+	// MaxLabels bounds the labelled windows kept in the table (oldest
+	// dropped first).
+	MaxLabels int
+	// KeepModels is how many non-champion versions keep their model in
+	// the table for promote and rollback.
+	KeepModels int
 }
 
 // DefaultConfig returns the default trainer configuration.
 func DefaultConfig() Config {
 	return Config{Learn: 15 * time.Minute, Window: window.DefaultConfig(), Settle: 2 * time.Second,
-		Train: detect.DefaultTrainConfig(), MaxSamples: 100_000, MinSamples: 50}
+		Train: detect.DefaultTrainConfig(), MaxSamples: 100_000, MinSamples: 50,
+		Recent: 20_000, RetrainLabels: 5, RetrainEvery: 6 * time.Hour, MaxLabels: 500, KeepModels: 3}
 }
 
 // Validate checks the configuration.
@@ -80,6 +115,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("trainer: settle %v: must not be negative", c.Settle)
 	case c.MaxSamples < c.MinSamples || c.MinSamples < 1:
 		return fmt.Errorf("trainer: samples: need 1 <= min (%d) <= max (%d)", c.MinSamples, c.MaxSamples)
+	case c.Recent < c.MinSamples:
+		return fmt.Errorf("trainer: recent windows %d: need at least min samples (%d)", c.Recent, c.MinSamples)
+	case c.RetrainLabels < 0 || c.RetrainEvery < 0:
+		return fmt.Errorf("trainer: retrain after %d labels, every %v: must not be negative", c.RetrainLabels, c.RetrainEvery)
+	case c.MaxLabels < 1 || c.KeepModels < 0:
+		return fmt.Errorf("trainer: max labels %d, keep models %d: need at least 1 label and 0 models", c.MaxLabels, c.KeepModels)
 	}
 	if err := c.Window.Validate(); err != nil {
 		return fmt.Errorf("trainer: %w", err)
@@ -92,14 +133,26 @@ type State struct {
 	// LearnStart and LearnEnd bound the learning period (ns since epoch).
 	LearnStart int64 `json:"learn_start"`
 	LearnEnd   int64 `json:"learn_end"`
-	// Version counts trained models; 0 while learning.
+	// Version is the champion's version; 0 while learning.
 	Version uint64 `json:"version"`
-	// Model is the current model; nil while learning.
+	// Model is the champion, the model the detector uses; nil while
+	// learning.
 	Model *detect.Model `json:"model,omitempty"`
+	// Trained is the highest version number given to a model (champion or
+	// not); 0 in states written before versions were kept (then Version).
+	Trained uint64 `json:"trained,omitempty"`
+	// History lists the versions, oldest first (bounded).
+	History []Entry `json:"history,omitempty"`
+	// Labels are the labelled windows, oldest first (Config.MaxLabels).
+	Labels []learning.Labelled `json:"labels,omitempty"`
+	// NewLabels counts labels since the last retraining.
+	NewLabels int `json:"new_labels,omitempty"`
+	// RetrainedAt is when the last retraining ran (processing time, ns).
+	RetrainedAt int64 `json:"retrained_at,omitempty"`
 }
 
 // ModelVersion names the model ("default-v1").
-func (s *State) ModelVersion() string { return fmt.Sprintf("%s-v%d", DefaultModel, s.Version) }
+func (st *State) ModelVersion() string { return fmt.Sprintf("%s-v%d", DefaultModel, st.Version) }
 
 // Processor is the trainer.
 type Processor struct {
@@ -116,9 +169,19 @@ type Processor struct {
 	trained   atomic.Int64
 	forwarded atomic.Int64
 	looped    atomic.Int64
+	// recent holds the benign-looking windows seen since this instance
+	// took the model's partition (retraining data; not persisted).
+	recent *learning.Recent
+	// early holds windows after the learning period that arrived before
+	// the model was trained; they go to recent once it is.
+	early []window.Vector
+	// fit trains a model (detect.Train; tests replace it).
+	fit func(X [][]float64, names []string, cfg detect.TrainConfig) (*detect.Model, error)
+	// now is the processing-time clock of the retraining schedule.
+	now func() time.Time
 
-	m                        *ops.Metrics
-	consumedIn, consumedLoop prometheus.Counter
+	m                                                           *ops.Metrics
+	consumedIn, consumedLoop, consumedFeedback, consumedControl prometheus.Counter
 }
 
 // New returns a trainer.
@@ -126,7 +189,8 @@ func New(top *topology.Topology, cfg Config, log *slog.Logger) (*Processor, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{}}
+	p := &Processor{top: top, cfg: cfg, log: log, learner: learning.New(cfg.Learn, cfg.Window.Size, cfg.MaxSamples), wm: map[int32]int64{},
+		recent: learning.NewRecent(cfg.Recent), fit: detect.Train, now: time.Now}
 	p.SetMetrics(nil)
 	return p, nil
 }
@@ -138,12 +202,16 @@ func (p *Processor) SetMetrics(m *ops.Metrics) {
 	p.m = m
 	p.consumedIn = m.Consumed(string(p.top.Trainer), p.top.Features.Name)
 	p.consumedLoop = m.Consumed(string(p.top.Trainer), p.top.TrainerLoop())
+	p.consumedFeedback = m.Consumed(string(p.top.Trainer), p.top.Feedback.Name)
+	p.consumedControl = m.Consumed(string(p.top.Trainer), p.top.Control.Name)
 }
 
 // Graph returns the goka group graph.
 func (p *Processor) Graph() *goka.GroupGraph {
 	return goka.DefineGroup(p.top.Trainer,
 		goka.Input(p.top.Features.Stream(), codecs.Bytes{}, p.onVector),
+		goka.Input(p.top.Feedback.Stream(), codecs.Bytes{}, p.onFeedback),
+		goka.Input(p.top.Control.Stream(), codecs.Bytes{}, p.onControl),
 		goka.Loop(codecs.Bytes{}, p.onLoop),
 		goka.Visitor(visitTrain, p.onVisit),
 		goka.Output(p.top.DeadLetter.Stream(), p.top.DeadLetter.Codec),
@@ -178,6 +246,10 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 	p.looped.Add(1)
 	p.consumedLoop.Inc()
 	raw, _ := msg.([]byte)
+	if len(raw) > 0 && raw[0] == '{' {
+		p.onLoopJSON(ctx, raw)
+		return
+	}
 	var v window.Vector
 	if err := codecs.DecodeVector(raw, &v); err != nil {
 		p.m.DeadLetter(processors.DeadLetterReason(err))
@@ -190,7 +262,15 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 	}
 	if st.Model != nil {
 		p.m.SetModel(st.Version, st.ModelVersion(), st.Model.CreatedAt)
-		return // trained; retraining from feedback lands with the trainer issue
+		if _, _, _, ok := v.Watermark(); ok || processors.CheckVector(&v) != nil {
+			return
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if cl := st.clone(); p.offerRecent(cl, &v) {
+			ctx.SetValue(cl)
+		}
+		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -216,7 +296,10 @@ func (p *Processor) onLoop(ctx goka.Context, msg any) {
 		// that the ticker's visits reach it when fixing the period is due.
 		ctx.SetValue(st)
 	}
-	p.learner.Offer(&v) // when to train is decided by watermarks, below
+	// When to train is decided by watermarks, below.
+	if p.learner.Offer(&v) != learning.Kept && len(p.early) < p.cfg.Recent {
+		p.early = append(p.early, v) // after the period: retraining data once the model exists
+	}
 	p.maybeFix(ctx, st)
 	p.maybeTrain(ctx, st)
 }
@@ -326,7 +409,7 @@ func (p *Processor) train(ctx goka.Context, st *State) {
 		return
 	}
 	start := time.Now()
-	m, err := detect.Train(X, window.Names(), p.cfg.Train)
+	m, err := p.fit(X, window.Names(), p.cfg.Train)
 	if err != nil {
 		p.learner.Extend()
 		st.LearnEnd = p.learner.End
@@ -336,12 +419,20 @@ func (p *Processor) train(ctx goka.Context, st *State) {
 	}
 	m.SchemaID = window.SchemaID()
 	m.TrainStart, m.TrainEnd = st.LearnStart, st.LearnEnd
-	st.Version++
+	st.Version = max(st.Version, st.Trained) + 1
+	st.Trained = st.Version
 	st.Model = m
+	st.History = append(st.History, Entry{Version: st.Version, Status: StatusChampion, CreatedAt: m.CreatedAt,
+		DecidedAt: m.CreatedAt, Trigger: "learning", Reason: "first model", NTrain: m.NTrain, From: st.LearnStart, To: st.LearnEnd,
+		Eval: learning.Evaluate(m, st.Labels)})
 	ctx.SetValue(st)
 	p.trained.Add(1)
 	p.m.SetModel(st.Version, st.ModelVersion(), m.CreatedAt)
 	p.learner.Reset()
+	for i := range p.early {
+		p.offerRecent(st, &p.early[i])
+	}
+	p.early = nil
 	p.log.Info("trainer: model trained", "version", st.ModelVersion(), "windows", len(X),
 		"support_vectors", len(m.SV), "threshold", m.Threshold, "took", time.Since(start).Round(time.Millisecond))
 }
