@@ -59,6 +59,7 @@ type Metrics struct {
 	modelVersion  prometheus.Gauge
 	modelInfo     *prometheus.GaugeVec
 	ready         prometheus.Gauge
+	reg           prometheus.Registerer // for collectors registered later (RegisterCapture)
 
 	mu          sync.Mutex
 	notReady    string                         // why the process is not ready; "" when ready
@@ -152,6 +153,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		notReady:  "starting",
 		lagSeries: map[string]map[lagKey]struct{}{},
+		reg:       reg,
 	}
 	for _, c := range []prometheus.Collector{
 		m.consumed, m.produced, m.lag, m.closeLatency, m.windowsClosed, m.late, m.scored,

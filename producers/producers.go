@@ -70,6 +70,11 @@ type Config struct {
 	// MaxBatch flushes a host's batch early when it holds this many
 	// summaries (default 2048).
 	MaxBatch int
+	// MaxHeld bounds the summaries held in all open batches together
+	// (default 1,000,000, about 80 MB): beyond it every batch is flushed
+	// early, so that a flood from many (spoofed) sources cannot grow memory
+	// without limit.
+	MaxHeld int
 	// Speed paces the replay.
 	Speed Speed
 	// FinalWatermark is added after the last packet's time in the closing
@@ -93,6 +98,9 @@ func (c *Config) defaults() error {
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 2048
 	}
+	if c.MaxHeld <= 0 {
+		c.MaxHeld = 1_000_000
+	}
 	return nil
 }
 
@@ -114,6 +122,7 @@ type Producer struct {
 	cfg     Config
 	batches map[netip.Addr]*batch
 	next    int64 // event time of the next interval flush
+	held    int   // summaries in batches
 
 	packets, records, bytes, watermarks, failed atomic.Int64
 	first, last                                 int64
@@ -151,12 +160,30 @@ func (p *Producer) Add(ctx context.Context, s *packet.Summary) {
 		p.last = s.Time
 	}
 	p.packets.Add(1)
+	if p.held >= p.cfg.MaxHeld {
+		p.flushAll(ctx)
+	}
 	if window.IsHost(s.Src) {
 		p.add(ctx, s.Src, s)
 	}
 	if s.Dst != s.Src && window.IsHost(s.Dst) {
 		p.add(ctx, s.Dst, s)
 	}
+}
+
+// Advance tells p that event time has reached t (ns) although no packet
+// says so: a live capture calls it with the wall clock when traffic is quiet,
+// so that the batches of the last interval are sent and watermarks keep
+// moving. It does nothing before the first packet or when t is still in the
+// current interval. It is not safe for concurrent use with Add.
+func (p *Producer) Advance(ctx context.Context, t int64) {
+	if p.first == 0 || t < p.next {
+		return
+	}
+	p.flushAll(ctx)
+	iv := int64(p.cfg.Interval)
+	p.watermark(ctx, t/iv*iv)
+	p.next = (t/iv + 1) * iv
 }
 
 func (p *Producer) add(ctx context.Context, host netip.Addr, s *packet.Summary) {
@@ -166,6 +193,7 @@ func (p *Producer) add(ctx context.Context, host netip.Addr, s *packet.Summary) 
 		p.batches[host] = b
 	}
 	b.sums = append(b.sums, *s)
+	p.held++
 	if len(b.sums) >= p.cfg.MaxBatch {
 		p.flush(ctx, host, b)
 	}
@@ -177,6 +205,7 @@ func (p *Producer) flush(ctx context.Context, host netip.Addr, b *batch) {
 	}
 	val := codecs.AppendPacketBatch(nil, b.sums)
 	r := &kgo.Record{Topic: p.cfg.Topic, Key: []byte(host.String()), Value: val, Timestamp: time.Unix(0, b.sums[0].Time)}
+	p.held -= len(b.sums)
 	b.sums = b.sums[:0]
 	p.records.Add(1)
 	p.bytes.Add(int64(len(val)))
@@ -243,6 +272,13 @@ func (p *Producer) Stats() Stats {
 		Packets: p.packets.Load(), Records: p.records.Load(), Bytes: p.bytes.Load(),
 		Watermarks: p.watermarks.Load(), Failed: p.failed.Load(), First: p.first, Last: p.last,
 	}
+}
+
+// Counts returns the packets added, records produced and records that
+// failed so far. Unlike Stats it is safe to call while another goroutine
+// adds packets.
+func (p *Producer) Counts() (packets, records, failed int64) {
+	return p.packets.Load(), p.records.Load(), p.failed.Load()
 }
 
 // Replay reads src to the end, pacing by speed, adding every summary to p.
