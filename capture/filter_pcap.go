@@ -12,7 +12,7 @@ import (
 
 // compileExpr compiles a tcpdump filter expression with libpcap.
 func compileExpr(expr string, link layers.LinkType) ([]bpf.RawInstruction, error) {
-	insts, err := pcap.CompileBPFFilter(link, 65535, expr)
+	insts, err := pcap.CompileBPFFilter(link, 262144, expr) // tcpdump's snap length
 	if err != nil {
 		return nil, fmt.Errorf("capture: --bpf %q: %w", expr, err)
 	}

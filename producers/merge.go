@@ -12,8 +12,8 @@ import (
 
 // MergeOptions configures a Merged source.
 type MergeOptions struct {
-	// Loops is how many times the files are read: 1 (or less, except 0)
-	// reads them once; 0 reads them again and again until the caller stops.
+	// Loops is how many times the files are read: 0 or 1 reads them once,
+	// Forever again and again until the caller stops.
 	Loops int
 	// LoopGap is the event time put between the last packet of one pass and
 	// the first of the next (default 1 s). Each pass is shifted forward by
@@ -25,6 +25,9 @@ type MergeOptions struct {
 	// old capture as live traffic); the gaps between packets are kept.
 	RebaseTo time.Time
 }
+
+// Forever as MergeOptions.Loops reads the files again and again.
+const Forever = -1
 
 // Merged reads several capture files at once and yields their packets merged
 // by capture time (the files of several sensors, or of one sensor split by
@@ -62,8 +65,11 @@ func MergeFiles(paths []string, opts MergeOptions, log *slog.Logger) (*Merged, e
 	if len(paths) == 0 {
 		return nil, errors.New("producers: no capture files given (use --pcap FILE)")
 	}
-	if opts.Loops < 0 {
-		return nil, fmt.Errorf("producers: loops %d: use 0 (forever) or a positive count", opts.Loops)
+	if opts.Loops < Forever {
+		return nil, fmt.Errorf("producers: loops %d: use Forever (-1) or a count", opts.Loops)
+	}
+	if opts.Loops == 0 {
+		opts.Loops = 1
 	}
 	if opts.LoopGap <= 0 {
 		opts.LoopGap = time.Second
@@ -110,7 +116,7 @@ func (m *Merged) advance(h *mergeHead) bool {
 // Next implements Source.
 func (m *Merged) Next(s *packet.Summary) error {
 	for len(m.heads) == 0 {
-		if m.opts.Loops != 0 && m.pass >= m.opts.Loops || !m.seenFirst {
+		if m.opts.Loops != Forever && m.pass >= m.opts.Loops || !m.seenFirst {
 			return io.EOF
 		}
 		// The next pass starts LoopGap after the last packet of this one.

@@ -123,6 +123,9 @@ exits 0. Kernel drops (the ring was full) and queue drops are counted, logged ev
 				return usagef("--loop %d: use 0 (forever) or a positive count", loops)
 			}
 			mo := producers.MergeOptions{Loops: loops}
+			if loops == 0 {
+				mo.Loops = producers.Forever
+			}
 			if rebase {
 				mo.RebaseTo = time.Now()
 			}
