@@ -53,4 +53,3 @@ func BenchmarkReplayIntoKafka(b *testing.B) {
 	b.ReportMetric(float64(packets)/time.Since(start).Seconds(), "packets/s")
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(packets), "ns/packet")
 }
-
