@@ -327,8 +327,11 @@ func (p *Producer) Counts() (packets, records, failed int64) {
 
 // Replay reads src to the end, pacing by speed, adding every summary to p.
 // progress, if not nil, is called about every 100,000 packets. It does not
-// close p.
+// close p. When ctx ends, Replay stops reading and returns ctx's error, but
+// the records already handed to p are produced without ctx's cancellation,
+// so that closing p afterwards delivers them (flush on SIGTERM).
 func Replay(ctx context.Context, src Source, p *Producer, speed Speed, progress func(n int64)) error {
+	pctx := context.WithoutCancel(ctx)
 	var s packet.Summary
 	var wallStart time.Time
 	var evStart int64
@@ -356,7 +359,7 @@ func Replay(ctx context.Context, src Source, p *Producer, speed Speed, progress 
 				}
 			}
 		}
-		p.Add(ctx, &s)
+		p.Add(pctx, &s)
 		n++
 		if progress != nil && n%100_000 == 0 {
 			progress(n)

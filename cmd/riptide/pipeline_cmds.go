@@ -106,10 +106,17 @@ exits 0. Kernel drops (the ring was full) and queue drops are counted, logged ev
 				if len(captureFiles(args, pcaps)) > 0 || dryRun {
 					return usagef("--iface captures live: it takes no --pcap files and no --dry-run")
 				}
+				for _, f := range []string{"speed", "loop", "rebase-time", "reorder"} {
+					if cmd.Flags().Changed(f) {
+						return usagef("--%s is for replaying --pcap files, not for --iface", f)
+					}
+				}
 				return liveCapture(ctx, g, &live, interval, &mf, log)
 			}
-			if live.bpf != "" || live.fanout != 1 || live.promisc {
-				return usagef("--bpf, --fanout and --promisc need --iface")
+			for _, f := range []string{"bpf", "fanout", "promisc", "queue", "overflow", "stats-interval"} {
+				if cmd.Flags().Changed(f) {
+					return usagef("--%s is for live capture: it needs --iface", f)
+				}
 			}
 			files, err := requireCaptureFiles(args, pcaps)
 			if err != nil {
