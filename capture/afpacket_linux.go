@@ -24,8 +24,12 @@ var (
 )
 
 // pollTimeout bounds how long a socket read waits, so that Run notices its
-// context's end.
+// context's end; a partial chunk is handed over after it.
 const pollTimeout = 100 * time.Millisecond
+
+// maxChunkAge is the most capture time between the first and the last
+// packet of a chunk.
+const maxChunkAge = 50 * time.Millisecond
 
 // Handle is an open live capture: one or more AF_PACKET sockets with their
 // rings. Run reads them; Stats may be called at any time, from any
@@ -100,8 +104,8 @@ func (h *Handle) Interface() string { return h.cfg.Interface }
 
 // Run reads every socket in its own goroutine until ctx is done, decodes
 // each frame and calls emit with chunks of decoded summaries (at most
-// Config.ChunkSize; a partial chunk whenever a socket has had nothing to read
-// for a poll interval). emit is called from several goroutines at once and
+// Config.ChunkSize; a partial chunk once it spans 50 ms of capture time, and
+// whenever a socket has had nothing to read for 100 ms). emit is called from several goroutines at once and
 // must not keep the slice. Run returns nil when ctx ends, or the first read
 // error.
 func (h *Handle) Run(ctx context.Context, emit func([]packet.Summary)) error {
@@ -144,14 +148,18 @@ func (h *Handle) read(ctx context.Context, idx int, tp *afpacket.TPacket, emit f
 			}
 			return fmt.Errorf("capture: read %s: %w", h.cfg.Interface, err)
 		}
-		derr := dec.Decode(data, h.link, ci.Timestamp.UnixNano(), ci.Length, &chunk[n])
+		ts := ci.Timestamp.UnixNano()
+		derr := dec.Decode(data, h.link, ts, ci.Length, &chunk[n])
 		st.Observe(derr)
 		if derr != nil {
 			continue
 		}
 		n++
-		if n == len(chunk) {
-			emit(chunk)
+		// Hand the chunk over when it is full, or when it has held packets
+		// for maxChunkAge of capture time: a steady trickle never leaves
+		// the socket idle, and must not wait for 256 packets.
+		if n == len(chunk) || ts-chunk[0].Time >= int64(maxChunkAge) {
+			emit(chunk[:n])
 			n = 0
 			if st.Packets&0x3FFF == 0 && time.Since(lastPublish) > time.Second {
 				if ctx.Err() != nil {

@@ -108,7 +108,8 @@ type LiveConfig struct {
 }
 
 // Live produces the summaries of q with p until q is closed and drained,
-// and advances p's event time with the clock while traffic is quiet, so that
+// and advances p's event time with the clock while traffic is quiet (nothing
+// queued), so that
 // batches and watermarks keep flowing (see Producer.Advance). It does not
 // close p. Producing uses ctx without its cancellation: stop by closing q,
 // so that every queued packet is produced.
@@ -136,7 +137,11 @@ func Live(ctx context.Context, q *Queue, p *Producer, cfg LiveConfig) {
 			}
 			q.free <- c[:0]
 		case <-tick.C:
-			p.Advance(ctx, cfg.Now().Add(-cfg.Lag).UnixNano())
+			// Only an idle link moves event time by the clock: with chunks
+			// queued, their packets are behind the clock and would be late.
+			if len(q.full) == 0 {
+				p.Advance(ctx, cfg.Now().Add(-cfg.Lag).UnixNano())
+			}
 		}
 	}
 }
