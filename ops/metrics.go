@@ -67,7 +67,7 @@ type Metrics struct {
 	modelLabels []string                       // labels of the current riptide_model_info series
 	model       atomic.Uint64                  // the version last set
 
-	reg    prometheus.Registerer // for collectors registered on first use (Input)
+	reg    prometheus.Registerer // for collectors registered later (Input, RegisterCapture)
 	inputs *inputVecs
 }
 

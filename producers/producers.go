@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,12 @@ type Config struct {
 	// MaxBatch flushes a host's batch early when it holds this many
 	// summaries (default 2048).
 	MaxBatch int
+	// MaxHeld bounds the summaries held in all open batches together
+	// (default 1,000,000, about 80 MB), and MaxHosts the hosts with an open
+	// batch (default 100,000): beyond either every batch is flushed early,
+	// so that a flood from many (spoofed) sources cannot grow memory
+	// without limit.
+	MaxHeld, MaxHosts int
 	// Speed paces the replay.
 	Speed Speed
 	// FinalWatermark is added after the last packet's time in the closing
@@ -93,6 +100,12 @@ func (c *Config) defaults() error {
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 2048
 	}
+	if c.MaxHeld <= 0 {
+		c.MaxHeld = 1_000_000
+	}
+	if c.MaxHosts <= 0 {
+		c.MaxHosts = 100_000
+	}
 	return nil
 }
 
@@ -113,7 +126,12 @@ type Producer struct {
 	cl      *kgo.Client
 	cfg     Config
 	batches map[netip.Addr]*batch
-	next    int64 // event time of the next interval flush
+	next    int64                    // event time of the next interval flush
+	held    int                      // summaries in batches
+	free    []*batch                 // batches of earlier intervals, for reuse (at most maxFree)
+	bufs    sync.Pool                // *kgo.Record with Key and Value buffers, returned when acknowledged
+	wms     sync.Pool                // *kgo.Record of watermarks, returned when acknowledged
+	doneFn  func(*kgo.Record, error) // p.done, bound once (a method value allocates)
 
 	packets, records, bytes, watermarks, failed atomic.Int64
 	first, last                                 int64
@@ -130,7 +148,9 @@ func New(cl *kgo.Client, cfg Config) (*Producer, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	return &Producer{cl: cl, cfg: cfg, batches: make(map[netip.Addr]*batch), produced: cfg.Metrics.Produced(cfg.Topic)}, nil
+	p := &Producer{cl: cl, cfg: cfg, batches: make(map[netip.Addr]*batch), produced: cfg.Metrics.Produced(cfg.Topic)}
+	p.doneFn = p.done
+	return p, nil
 }
 
 // Add queues one summary. It is not safe for concurrent use.
@@ -151,6 +171,9 @@ func (p *Producer) Add(ctx context.Context, s *packet.Summary) {
 		p.last = s.Time
 	}
 	p.packets.Add(1)
+	if p.held >= p.cfg.MaxHeld || len(p.batches) >= p.cfg.MaxHosts {
+		p.flushAll(ctx)
+	}
 	if window.IsHost(s.Src) {
 		p.add(ctx, s.Src, s)
 	}
@@ -159,13 +182,34 @@ func (p *Producer) Add(ctx context.Context, s *packet.Summary) {
 	}
 }
 
+// Advance tells p that event time has reached t (ns) although no packet
+// says so: a live capture calls it with the wall clock when traffic is quiet,
+// so that the batches of the last interval are sent and watermarks keep
+// moving. It does nothing before the first packet or when t is still in the
+// current interval. It is not safe for concurrent use with Add.
+func (p *Producer) Advance(ctx context.Context, t int64) {
+	if p.first == 0 || t < p.next {
+		return
+	}
+	p.flushAll(ctx)
+	iv := int64(p.cfg.Interval)
+	p.watermark(ctx, t/iv*iv)
+	p.next = (t/iv + 1) * iv
+}
+
 func (p *Producer) add(ctx context.Context, host netip.Addr, s *packet.Summary) {
 	b := p.batches[host]
 	if b == nil {
-		b = &batch{sums: make([]packet.Summary, 0, 16)}
+		if n := len(p.free); n > 0 {
+			b = p.free[n-1]
+			p.free = p.free[:n-1]
+		} else {
+			b = &batch{sums: make([]packet.Summary, 0, 8)}
+		}
 		p.batches[host] = b
 	}
 	b.sums = append(b.sums, *s)
+	p.held++
 	if len(b.sums) >= p.cfg.MaxBatch {
 		p.flush(ctx, host, b)
 	}
@@ -175,26 +219,50 @@ func (p *Producer) flush(ctx context.Context, host netip.Addr, b *batch) {
 	if len(b.sums) == 0 {
 		return
 	}
-	val := codecs.AppendPacketBatch(nil, b.sums)
-	r := &kgo.Record{Topic: p.cfg.Topic, Key: []byte(host.String()), Value: val, Timestamp: time.Unix(0, b.sums[0].Time)}
+	r, _ := p.bufs.Get().(*kgo.Record)
+	if r == nil {
+		r = &kgo.Record{}
+	}
+	val := codecs.AppendPacketBatch(r.Value[:0], b.sums)
+	*r = kgo.Record{Topic: p.cfg.Topic, Key: host.AppendTo(r.Key[:0]), Value: val, Timestamp: time.Unix(0, b.sums[0].Time)}
+	p.held -= len(b.sums)
 	b.sums = b.sums[:0]
 	p.records.Add(1)
 	p.bytes.Add(int64(len(val)))
-	p.cl.Produce(ctx, r, p.done)
+	p.cl.Produce(ctx, r, p.doneFn)
 }
 
-func (p *Producer) done(_ *kgo.Record, err error) {
+func (p *Producer) done(r *kgo.Record, err error) {
 	if err != nil {
 		p.failed.Add(1)
 		p.errOnce.CompareAndSwap(nil, &err)
 		return
 	}
 	p.produced.Inc()
+	// The client is done with an acknowledged record: reuse its memory.
+	switch {
+	case r.Key == nil: // a watermark; its value is shared
+		*r = kgo.Record{}
+		p.wms.Put(r)
+	case cap(r.Value) <= maxPooledValue:
+		*r = kgo.Record{Key: r.Key[:0], Value: r.Value[:0]}
+		p.bufs.Put(r)
+	}
 }
+
+// maxPooledValue is the largest record value kept for reuse (a full batch
+// is about 40 kB).
+const maxPooledValue = 64 << 10
+
+// maxFree is the most empty batches kept for the next interval.
+const maxFree = 4096
 
 func (p *Producer) flushAll(ctx context.Context) {
 	for host, b := range p.batches {
 		p.flush(ctx, host, b)
+		if len(p.free) < maxFree && cap(b.sums) <= 256 {
+			p.free = append(p.free, b)
+		}
 	}
 	clear(p.batches) // the map holds only hosts active in the current interval
 }
@@ -208,7 +276,12 @@ var emptyBatch = codecs.AppendPacketBatch(nil, nil)
 func (p *Producer) watermark(ctx context.Context, ts int64) {
 	for part := range p.cfg.Partitions {
 		p.watermarks.Add(1)
-		p.cl.Produce(ctx, &kgo.Record{Topic: p.cfg.Topic, Partition: int32(part), Value: emptyBatch, Timestamp: time.Unix(0, ts)}, p.done)
+		r, _ := p.wms.Get().(*kgo.Record)
+		if r == nil {
+			r = &kgo.Record{}
+		}
+		*r = kgo.Record{Topic: p.cfg.Topic, Partition: int32(part), Value: emptyBatch, Timestamp: time.Unix(0, ts)}
+		p.cl.Produce(ctx, r, p.doneFn)
 	}
 }
 
@@ -245,10 +318,20 @@ func (p *Producer) Stats() Stats {
 	}
 }
 
+// Counts returns the packets added, records produced and records that
+// failed so far. Unlike Stats it is safe to call while another goroutine
+// adds packets.
+func (p *Producer) Counts() (packets, records, failed int64) {
+	return p.packets.Load(), p.records.Load(), p.failed.Load()
+}
+
 // Replay reads src to the end, pacing by speed, adding every summary to p.
 // progress, if not nil, is called about every 100,000 packets. It does not
-// close p.
+// close p. When ctx ends, Replay stops reading and returns ctx's error, but
+// the records already handed to p are produced without ctx's cancellation,
+// so that closing p afterwards delivers them (flush on SIGTERM).
 func Replay(ctx context.Context, src Source, p *Producer, speed Speed, progress func(n int64)) error {
+	pctx := context.WithoutCancel(ctx)
 	var s packet.Summary
 	var wallStart time.Time
 	var evStart int64
@@ -276,7 +359,7 @@ func Replay(ctx context.Context, src Source, p *Producer, speed Speed, progress 
 				}
 			}
 		}
-		p.Add(ctx, &s)
+		p.Add(pctx, &s)
 		n++
 		if progress != nil && n%100_000 == 0 {
 			progress(n)

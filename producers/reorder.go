@@ -26,16 +26,32 @@ type reorder struct {
 	src    Source
 	span   int64
 	max    int
-	h      sumHeap
+	h      sumHeap // packets that arrived out of order
+	fifo   []packet.Summary
+	head   int // fifo[head:] are held, in time order (each was the newest when it came)
 	newest int64
 	eof    bool
 	err    error
 	in     packet.Summary
 }
 
+// held returns how many packets are held.
+func (r *reorder) held() int { return len(r.h) + len(r.fifo) - r.head }
+
+// oldest returns the time of the oldest held packet.
+func (r *reorder) oldest() int64 {
+	switch {
+	case len(r.h) == 0:
+		return r.fifo[r.head].Time
+	case r.head == len(r.fifo):
+		return r.h[0].Time
+	}
+	return min(r.h[0].Time, r.fifo[r.head].Time)
+}
+
 func (r *reorder) Next(s *packet.Summary) error {
 	for !r.eof {
-		if len(r.h) > 0 && (r.newest-r.h[0].Time >= r.span || (r.max > 0 && len(r.h) >= r.max)) {
+		if n := r.held(); n > 0 && (r.newest-r.oldest() >= r.span || (r.max > 0 && n >= r.max)) {
 			break
 		}
 		if err := r.src.Next(&r.in); err != nil {
@@ -45,16 +61,31 @@ func (r *reorder) Next(s *packet.Summary) error {
 			}
 			break
 		}
-		if r.in.Time > r.newest {
+		// Packets in time order, the common case, queue in a FIFO; only
+		// those that arrive out of order pay for the heap.
+		if r.in.Time >= r.newest {
 			r.newest = r.in.Time
+			if r.head > 0 && r.head == len(r.fifo) {
+				r.fifo, r.head = r.fifo[:0], 0
+			} else if r.head > 4096 && r.head*2 > len(r.fifo) {
+				r.fifo, r.head = append(r.fifo[:0], r.fifo[r.head:]...), 0
+			}
+			r.fifo = append(r.fifo, r.in)
+			continue
 		}
 		r.h.push(&r.in)
 	}
-	if len(r.h) == 0 {
+	if r.held() == 0 {
 		if r.err != nil {
 			return r.err
 		}
 		return io.EOF
+	}
+	// Ties go to the FIFO: it holds the earlier arrivals.
+	if r.head < len(r.fifo) && (len(r.h) == 0 || r.fifo[r.head].Time <= r.h[0].Time) {
+		*s = r.fifo[r.head]
+		r.head++
+		return nil
 	}
 	r.h.pop(s)
 	return nil

@@ -103,6 +103,14 @@ func TestExitCodes(t *testing.T) {
 		{"bad from", []string{"backtest", "--topic", "riptide.packets", "--brokers", "b:1", "--from", "noon"}, 2, "RFC 3339"},
 		{"from after to", []string{"backtest", "--topic", "riptide.packets", "--brokers", "b:1", "--from", "2026-03-02T10:00:00Z", "--to", "1772442000000"}, 2, "not before --to"},
 		{"topic broker down", []string{"backtest", "--topic", "riptide.packets", "--brokers", "127.0.0.1:1"}, 1, "no broker answers"},
+		{"iface and pcap", []string{"capture", "--iface", "lo", "--pcap", "x.pcap", "--brokers", "b:1"}, 2, "--iface captures live"},
+		{"bpf without iface", []string{"capture", "--pcap", "x.pcap", "--bpf", "tcp", "--dry-run"}, 2, "needs --iface"},
+		{"loop with iface", []string{"capture", "--iface", "lo", "--loop", "2", "--brokers", "b:1"}, 2, "--loop is for replaying"},
+		{"bad fanout", []string{"capture", "--iface", "lo", "--fanout", "0", "--brokers", "b:1"}, 2, "--fanout 0"},
+		{"bad overflow", []string{"capture", "--iface", "lo", "--overflow", "spill", "--brokers", "b:1"}, 2, "block or drop"},
+		{"bad bpf program", []string{"capture", "--iface", "lo", "--bpf", "2\n6 0 0 0", "--brokers", "b:1"}, 2, "tcpdump -ddd"},
+		{"no such iface", []string{"capture", "--iface", "nosuchif0", "--brokers", "b:1"}, 1, "no network interface"},
+		{"negative loop", []string{"capture", "--pcap", "x.pcap", "--loop", "-1", "--dry-run"}, 2, "--loop -1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

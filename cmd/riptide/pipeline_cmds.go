@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"time"
 
@@ -70,22 +71,52 @@ func newCaptureCmd(g *globals) *cobra.Command {
 	var dryRun bool
 	var interval, reorder time.Duration
 	var mf metricsFlag
+	var live liveFlags
+	var loops int
+	var rebase bool
 	cmd := &cobra.Command{
-		Use:   "capture --pcap FILE... (--brokers B | --dry-run)",
-		Short: "Decode capture files and produce packet summaries to Kafka",
+		Use:   "capture (--pcap FILE... | --iface IF) (--brokers B | --dry-run)",
+		Short: "Capture live or decode capture files and produce packet summaries to Kafka",
 		Long: `capture reads pcap and pcapng files (Ethernet, Linux cooked, raw IP, BSD loopback),
-decodes each packet into a summary (addresses, ports, protocol, length, TCP flags,
-ICMP, ARP, DNS) and produces them batched per host to the packets topic, with the
-capture time as record timestamp. Packets that cannot be decoded are counted by
-reason. With --dry-run nothing is produced: it prints one JSON object of counts.`,
+or captures live from a network interface (--iface: AF_PACKET with TPACKET_V3 rings,
+no libpcap needed), decodes each packet into a summary (addresses, ports, protocol,
+length, TCP flags, ICMP, ARP, DNS) and produces them batched per host to the packets
+topic, with the capture time as record timestamp. Packets that cannot be decoded are
+counted by reason. With --dry-run nothing is produced: it prints one JSON object of
+counts. Several files are merged by packet time.
+
+A live capture runs until SIGINT or SIGTERM, then produces everything it holds and
+exits 0. Kernel drops (the ring was full) and queue drops are counted, logged every
+--stats-interval and exported with --metrics-addr.`,
 		Example: `  riptide capture --pcap monday.pcap --brokers 127.0.0.1:9092
   riptide capture --pcap a.pcap --pcap b.pcapng --speed realtime --brokers kafka:9092
   riptide capture --pcap suspicious.pcap --dry-run
+  # live demo: replay a capture forever as if it happened now
+  riptide capture --pcap office.pcap --loop 0 --rebase-time --speed realtime --brokers kafka:9092
+  # live: two sockets in a fanout group, only TCP (filter compiled by tcpdump)
+  riptide capture --iface eth1 --fanout 2 --bpf "$(tcpdump -i eth1 -ddd tcp)" --brokers kafka:9092
 ` + metricsExample + `  riptide capture --pcap monday.pcap --brokers kafka:9092 --speed realtime --metrics-addr :9400`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err
+			}
+			ctx := cmd.Context()
+			if live.iface != "" {
+				if len(captureFiles(args, pcaps)) > 0 || dryRun {
+					return usagef("--iface captures live: it takes no --pcap files and no --dry-run")
+				}
+				for _, f := range []string{"speed", "loop", "rebase-time", "reorder"} {
+					if cmd.Flags().Changed(f) {
+						return usagef("--%s is for replaying --pcap files, not for --iface", f)
+					}
+				}
+				return liveCapture(ctx, g, &live, interval, &mf, log)
+			}
+			for _, f := range []string{"bpf", "fanout", "promisc", "queue", "overflow", "stats-interval"} {
+				if cmd.Flags().Changed(f) {
+					return usagef("--%s is for live capture: it needs --iface", f)
+				}
 			}
 			files, err := requireCaptureFiles(args, pcaps)
 			if err != nil {
@@ -95,11 +126,21 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 			if err != nil {
 				return usageError{err}
 			}
-			src, err := producers.OpenFiles(files, log)
+			if loops < 0 {
+				return usagef("--loop %d: use 0 (forever) or a positive count", loops)
+			}
+			mo := producers.MergeOptions{Loops: loops}
+			if loops == 0 {
+				mo.Loops = producers.Forever
+			}
+			if rebase {
+				mo.RebaseTo = time.Now()
+			}
+			src, err := producers.MergeFiles(files, mo, log)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			defer func() { _ = src.Close() }()
 			if dryRun {
 				return dryRunCapture(ctx, src)
 			}
@@ -113,7 +154,7 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 				return err
 			}
 			defer stopMetrics()
-			var hooks []kgo.Opt
+			hooks := []kgo.Opt{kgo.MaxBufferedBytes(maxBufferedBytes)}
 			if m != nil {
 				hooks = append(hooks, kgo.WithHooks(connReadiness{m}))
 			}
@@ -140,7 +181,10 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 			err = producers.Replay(ctx, ordered, p, sp, prog.packets)
 			cerr := p.Close(context.WithoutCancel(ctx))
 			prog.done()
-			if err != nil {
+			// An interrupted replay did not finish (exit 1), except an endless
+			// loop, which only a signal stops.
+			stopped := loops == 0 && errors.Is(err, context.Canceled) && ctx.Err() != nil
+			if err != nil && !stopped {
 				return err
 			}
 			if cerr != nil {
@@ -160,12 +204,15 @@ reason. With --dry-run nothing is produced: it prints one JSON object of counts.
 	cmd.Flags().StringVar(&speed, "speed", "max", "replay pace: max, realtime, or a factor such as 10")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "decode only and print counts as JSON; produce nothing")
 	cmd.Flags().DurationVar(&interval, "batch-interval", time.Second, "event-time span of one record per host")
+	cmd.Flags().IntVar(&loops, "loop", 1, "read the files this many times, each pass later in event time than the last; 0 loops until SIGINT/SIGTERM (then exits 0)")
+	cmd.Flags().BoolVar(&rebase, "rebase-time", false, "shift packet times so that the first packet is now (live demos; use with --speed realtime)")
 	registerReorder(cmd.Flags(), &reorder)
 	mf.register(cmd.Flags())
+	live.register(cmd.Flags())
 	return cmd
 }
 
-func dryRunCapture(ctx context.Context, src *producers.Files) error {
+func dryRunCapture(ctx context.Context, src *producers.Merged) error {
 	var s packet.Summary
 	for {
 		if err := src.Next(&s); err != nil {
