@@ -141,6 +141,11 @@ func New(cl *kgo.Client, cfg Config) (*Relay, error) {
 	if cfg.Events != "" {
 		r.producedEvents = cfg.Metrics.Produced(cfg.Events)
 	}
+	// Every transport's series exists from the start (at zero), so that a
+	// scrape before the first message, and rate() over it, sees it.
+	for _, tr := range []string{"udp", "tcp", "tls", "file"} {
+		r.recvCounters[tr] = in.Received(tr)
+	}
 	r.pctx, r.pabort = context.WithCancel(context.Background())
 	return r, nil
 }
