@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"io"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/demo"
 	"github.com/riptide-nids/riptide/loadtest"
-	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/producers"
 	"github.com/riptide-nids/riptide/window"
 )
@@ -23,15 +21,6 @@ import (
 func datasets(t *testing.T) string {
 	t.Helper()
 	return testenv.Datasets(t)
-}
-
-type genSource struct{ g *loadtest.Generator }
-
-func (s genSource) Next(p *packet.Summary) error {
-	if s.g.Next(p) {
-		return nil
-	}
-	return io.EOF
 }
 
 type collector struct {
@@ -71,7 +60,7 @@ func TestSyntheticAttacksFlagged(t *testing.T) {
 	var c collector
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sum, err := demo.Run(ctx, demo.Options{Source: genSource{g}, Window: window.DefaultConfig(), Learn: learn, OnAnomaly: c.add})
+	sum, err := demo.Run(ctx, demo.Options{Source: loadtest.Source(g), Window: window.DefaultConfig(), Learn: learn, OnAnomaly: c.add})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestPipelineOverTLSAndSCRAM(t *testing.T) {
 	var c collector
 	ctx := testenv.Context(t, 2*time.Minute)
 	sum, err := demo.Run(ctx, demo.Options{
-		Source: genSource{g}, Window: window.DefaultConfig(), Learn: learn, OnAnomaly: c.add,
+		Source: loadtest.Source(g), Window: window.DefaultConfig(), Learn: learn, OnAnomaly: c.add,
 		Brokers: s.Addrs,
 		Security: kclient.Security{
 			TLS:  kclient.TLS{CA: s.PKI.CA},

@@ -15,22 +15,12 @@ import (
 	"github.com/riptide-nids/riptide/kclient"
 	"github.com/riptide-nids/riptide/loadtest"
 	"github.com/riptide-nids/riptide/models"
-	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/pipeline"
 	"github.com/riptide-nids/riptide/processors/trainer"
 	"github.com/riptide-nids/riptide/producers"
 	"github.com/riptide-nids/riptide/topology"
 	"github.com/riptide-nids/riptide/window"
 )
-
-type genSource struct{ g *loadtest.Generator }
-
-func (s genSource) Next(p *packet.Summary) error {
-	if s.g.Next(p) {
-		return nil
-	}
-	return io.EOF
-}
 
 func replay(ctx context.Context, t *testing.T, cl *kgo.Client, top *topology.Topology, parts int, cfg loadtest.Config) {
 	t.Helper()
@@ -43,7 +33,7 @@ func replay(ctx context.Context, t *testing.T, cl *kgo.Client, top *topology.Top
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := producers.Replay(ctx, genSource{g}, prod, 0, nil); err != nil {
+	if err := producers.Replay(ctx, loadtest.Source(g), prod, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := prod.Close(ctx); err != nil {

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"io"
 	"math"
 	"net/netip"
 	"time"
@@ -429,3 +430,16 @@ func (r *rng) exp(mean float64) float64 { return -mean * math.Log(1-r.float()) }
 
 // chance reports true with probability p.
 func (r *rng) chance(p float64) bool { return r.float() < p }
+
+// Source adapts g to the packet sources producers and the demo read from
+// (Next returns io.EOF once the generator is done).
+func Source(g *Generator) interface{ Next(*packet.Summary) error } { return source{g} }
+
+type source struct{ g *Generator }
+
+func (s source) Next(p *packet.Summary) error {
+	if s.g.Next(p) {
+		return nil
+	}
+	return io.EOF
+}

@@ -13,22 +13,12 @@ import (
 	"github.com/riptide-nids/riptide/loadtest"
 	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/ops/opstest"
-	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/pipeline"
 	"github.com/riptide-nids/riptide/processors/trainer"
 	"github.com/riptide-nids/riptide/producers"
 	"github.com/riptide-nids/riptide/topology"
 	"github.com/riptide-nids/riptide/window"
 )
-
-type genSource struct{ g *loadtest.Generator }
-
-func (s genSource) Next(p *packet.Summary) error {
-	if s.g.Next(p) {
-		return nil
-	}
-	return io.EOF
-}
 
 func status(t *testing.T, url string) int {
 	t.Helper()
@@ -124,7 +114,7 @@ func TestRunWithMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := producers.Replay(ctx, genSource{g}, prod, 0, nil); err != nil {
+	if err := producers.Replay(ctx, loadtest.Source(g), prod, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := prod.Close(ctx); err != nil {

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riptide-nids/riptide/capture"
-	"github.com/riptide-nids/riptide/kclient"
 	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/producers"
@@ -75,22 +73,11 @@ func liveCapture(ctx context.Context, g *globals, f *liveFlags, interval time.Du
 		return err
 	}
 	defer stopMetrics()
-	hooks := []kgo.Opt{kgo.MaxBufferedBytes(maxBufferedBytes)}
-	if m != nil {
-		hooks = append(hooks, kgo.WithHooks(connReadiness{m}))
-	}
-	cl, err := kclient.NewClient(kc, hooks...)
+	cl, parts, err := packetsClient(ctx, kc, m, top.Packets.Name)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	if err := kclient.Ping(ctx, cl, kc.Brokers); err != nil {
-		return err
-	}
-	parts, err := kclient.PartitionCount(ctx, cl, top.Packets.Name)
-	if err != nil {
-		return err
-	}
 	def := window.DefaultConfig()
 	p, err := producers.New(cl, producers.Config{Topic: top.Packets.Name, Partitions: parts, Interval: interval, FinalWatermark: def.Size + def.Grace, Metrics: m})
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"sync"
@@ -14,19 +13,8 @@ import (
 	"github.com/riptide-nids/riptide/codecs"
 	"github.com/riptide-nids/riptide/demo"
 	"github.com/riptide-nids/riptide/loadtest"
-	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/producers"
 )
-
-// generatorSource adapts the synthetic generator to producers.Source.
-type generatorSource struct{ g *loadtest.Generator }
-
-func (s generatorSource) Next(p *packet.Summary) error {
-	if s.g.Next(p) {
-		return nil
-	}
-	return io.EOF
-}
 
 func newDemoCmd(g *globals) *cobra.Command {
 	var pcaps []string
@@ -87,7 +75,7 @@ With --json, stdout carries one JSON anomaly per line and a final line
 				if err != nil {
 					return usageError{err}
 				}
-				src = generatorSource{gen}
+				src = loadtest.Source(gen)
 				if !asJSON {
 					fmt.Printf("riptide demo: %d hosts, learning for %v of event time, then attacks:\n", cfg.Hosts, wf.learn)
 					for _, a := range cfg.Attacks {

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riptide-nids/riptide/kclient"
+	"github.com/riptide-nids/riptide/ops"
 	"github.com/riptide-nids/riptide/packet"
 	"github.com/riptide-nids/riptide/pipeline"
 	"github.com/riptide-nids/riptide/processors/trainer"
@@ -154,22 +155,11 @@ exits 0. Kernel drops (the ring was full) and queue drops are counted, logged ev
 				return err
 			}
 			defer stopMetrics()
-			hooks := []kgo.Opt{kgo.MaxBufferedBytes(maxBufferedBytes)}
-			if m != nil {
-				hooks = append(hooks, kgo.WithHooks(connReadiness{m}))
-			}
-			cl, err := kclient.NewClient(kc, hooks...)
+			cl, parts, err := packetsClient(ctx, kc, m, top.Packets.Name)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			if err := kclient.Ping(ctx, cl, kc.Brokers); err != nil {
-				return err
-			}
-			parts, err := kclient.PartitionCount(ctx, cl, top.Packets.Name)
-			if err != nil {
-				return err
-			}
 			m.SetReady(true, "")
 			def := window.DefaultConfig()
 			p, err := producers.New(cl, producers.Config{Topic: top.Packets.Name, Partitions: parts, Interval: interval, Speed: sp, FinalWatermark: def.Size + def.Grace, Metrics: m})
@@ -312,4 +302,28 @@ func packetPartitions(ctx context.Context, kc kclient.Config, topic string) (int
 	}
 	n, err := kclient.PartitionCount(ctx, cl, topic)
 	return int32(n), err
+}
+
+// packetsClient connects the client a packets producer writes with (bounded
+// buffering; readiness follows the broker connections when m is set) and
+// returns it with the partition count of the packets topic.
+func packetsClient(ctx context.Context, kc kclient.Config, m *ops.Metrics, topic string) (*kgo.Client, int, error) {
+	opts := []kgo.Opt{kgo.MaxBufferedBytes(maxBufferedBytes)}
+	if m != nil {
+		opts = append(opts, kgo.WithHooks(connReadiness{m}))
+	}
+	cl, err := kclient.NewClient(kc, opts...)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := kclient.Ping(ctx, cl, kc.Brokers); err != nil {
+		cl.Close()
+		return nil, 0, err
+	}
+	parts, err := kclient.PartitionCount(ctx, cl, topic)
+	if err != nil {
+		cl.Close()
+		return nil, 0, err
+	}
+	return cl, parts, nil
 }
