@@ -10,16 +10,14 @@ import (
 // challenger can follow benign-looking traffic continuously. It is not safe
 // for concurrent use; Snapshot returns an immutable Linear for scoring.
 type OnlineOneClass struct {
-	pre   Preprocess
-	mp    *RFF
-	nu    float64
-	w     []float64 // true weights are scale·w
-	scale float64
-	rho   float64
-	avg   []float64
-	avgR  float64
-	t     float64
-	z, x  []float64
+	pre  Preprocess
+	mp   *RFF
+	nu   float64
+	sg   scaledSGD
+	rho  float64
+	avgR float64
+	t    float64
+	z, x []float64
 }
 
 // NewOnlineOneClass starts from a trained challenger (its map, weights and
@@ -34,8 +32,8 @@ func NewOnlineOneClass(oc *OneClass, steps int) (*OnlineOneClass, error) {
 	}
 	return &OnlineOneClass{
 		pre: oc.Exact.Preprocess, mp: oc.RFF.Map, nu: oc.Exact.Nu,
-		w: slices.Clone(oc.RFF.W), scale: 1, rho: -oc.RFF.Bias,
-		avg: slices.Clone(oc.RFF.W), avgR: -oc.RFF.Bias, t: float64(steps),
+		sg:  newScaledSGD(slices.Clone(oc.RFF.W), slices.Clone(oc.RFF.W)),
+		rho: -oc.RFF.Bias, avgR: -oc.RFF.Bias, t: float64(steps),
 		z: make([]float64, oc.RFF.Map.D), x: make([]float64, oc.RFF.Map.In),
 	}, nil
 }
@@ -47,32 +45,14 @@ func (o *OnlineOneClass) Update(x []float64) {
 	o.pre.apply(o.x, x)
 	o.mp.Map(o.z, o.x)
 	eta := 1 / (o.nu * (1/o.nu + o.t))
-	margin := o.scale*dot(o.w, o.z) - o.rho
-	o.scale *= 1 - eta*o.nu
-	if margin < 0 {
-		c := eta / o.scale
-		for k, v := range o.z {
-			o.w[k] += c * v
-		}
-		o.rho += eta * (o.nu - 1)
-	} else {
-		o.rho += eta * o.nu
-	}
-	if o.scale < 1e-9 {
-		for k := range o.w {
-			o.w[k] *= o.scale
-		}
-		o.scale = 1
-	}
+	o.rho = oneClassStep(&o.sg, o.rho, o.z, eta, o.nu)
 	o.t++
 	f := 1 / (o.t / 2) // the average spans the second half of all steps
-	for k := range o.avg {
-		o.avg[k] += f * (o.scale*o.w[k] - o.avg[k])
-	}
+	o.sg.average(f)
 	o.avgR += f * (o.rho - o.avgR)
 }
 
 // Snapshot returns the current averaged model.
 func (o *OnlineOneClass) Snapshot() *Linear {
-	return &Linear{Map: o.mp, W: slices.Clone(o.avg), Bias: -o.avgR}
+	return &Linear{Map: o.mp, W: slices.Clone(o.sg.avg), Bias: -o.avgR}
 }

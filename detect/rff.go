@@ -454,10 +454,8 @@ func FitSGDOneClass(Z [][]float64, nu float64, cfg SGDConfig) (w []float64, bias
 		return nil, 0, err
 	}
 	d := len(Z[0])
-	w = make([]float64, d)
-	avg := make([]float64, d)
+	sg := newScaledSGD(make([]float64, d), make([]float64, d))
 	var rho, avgRho float64
-	var scale = 1.0 // w is stored as scale·w to make the shrink O(1)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x0c5c))
 	epochs := cfg.epochs()
 	total := epochs * len(Z)
@@ -467,35 +465,17 @@ func FitSGDOneClass(Z [][]float64, nu float64, cfg SGDConfig) (w []float64, bias
 		for _, i := range rng.Perm(len(Z)) {
 			z := Z[i]
 			eta := 1 / (nu * (t0 + float64(t)))
-			margin := scale*dot(w, z) - rho
-			scale *= 1 - eta*nu
-			if margin < 0 {
-				c := eta / scale
-				for k, v := range z {
-					w[k] += c * v
-				}
-				rho += eta * (nu - 1)
-			} else {
-				rho += eta * nu
-			}
-			if scale < 1e-9 {
-				for k := range w {
-					w[k] *= scale
-				}
-				scale = 1
-			}
+			rho = oneClassStep(&sg, rho, z, eta, nu)
 			t++
 			if t > total/2 {
 				nAvg++
 				f := 1 / nAvg
-				for k := range avg {
-					avg[k] += f * (scale*w[k] - avg[k])
-				}
+				sg.average(f)
 				avgRho += f * (rho - avgRho)
 			}
 		}
 	}
-	return avg, -avgRho, nil
+	return sg.avg, -avgRho, nil
 }
 
 // FitPegasos trains a class-weighted linear SVM on the mapped rows Z with
@@ -528,10 +508,8 @@ func FitPegasos(Z [][]float64, y []float64, lambda float64, cfg SGDConfig) (w []
 	n := float64(len(y))
 	cPos, cNeg := n/(2*nPos), n/(2*nNeg)
 	d := len(Z[0])
-	w = make([]float64, d)
-	avg := make([]float64, d)
+	sg := newScaledSGD(make([]float64, d), make([]float64, d))
 	var b, avgB float64
-	scale := 1.0
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e9a))
 	epochs := cfg.epochs()
 	total := epochs * len(Z)
@@ -541,36 +519,26 @@ func FitPegasos(Z [][]float64, y []float64, lambda float64, cfg SGDConfig) (w []
 		for _, i := range rng.Perm(len(Z)) {
 			z := Z[i]
 			eta := 1 / (lambda * (t0 + float64(t)))
-			m := y[i] * (scale*dot(w, z) + b)
-			scale *= 1 - eta*lambda
+			m := y[i] * (sg.dot(z) + b)
+			sg.shrink(1 - eta*lambda)
 			if m < 1 {
 				c := cPos
 				if y[i] < 0 {
 					c = cNeg
 				}
 				step := eta * c * y[i]
-				f := step / scale
-				for k, v := range z {
-					w[k] += f * v
-				}
+				sg.add(step, z)
 				b += step
 			}
-			if scale < 1e-9 {
-				for k := range w {
-					w[k] *= scale
-				}
-				scale = 1
-			}
+			sg.renorm()
 			t++
 			if t > total/2 {
 				nAvg++
 				f := 1 / nAvg
-				for k := range avg {
-					avg[k] += f * (scale*w[k] - avg[k])
-				}
+				sg.average(f)
 				avgB += f * (b - avgB)
 			}
 		}
 	}
-	return avg, avgB, nil
+	return sg.avg, avgB, nil
 }

@@ -43,22 +43,8 @@ type Event struct {
 // for late events and stream time as Add, and reports whether it was added.
 // Events are counted in the last seven features of Schema.
 func (st *State) AddEvent(e *Event, streamTime int64, cfg Config) bool {
-	if e.Time < -MaxTime || e.Time > MaxTime {
-		st.Late++
-		return false
-	}
-	if streamTime < e.Time {
-		streamTime = e.Time
-	}
-	start := cfg.Start(e.Time)
-	end := start + int64(cfg.Size)
-	if end <= streamTime-int64(cfg.Grace) {
-		st.Late++
-		return false
-	}
-	w := st.window(start, end)
+	w := st.windowAt(e.Time, streamTime, cfg)
 	if w == nil {
-		st.Late++
 		return false
 	}
 	w.addEvent(e)

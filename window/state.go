@@ -57,22 +57,8 @@ func (st *State) Add(host netip.Addr, s *packet.Summary, streamTime int64, cfg C
 	if !out && !in {
 		return false
 	}
-	if s.Time < -MaxTime || s.Time > MaxTime {
-		st.Late++
-		return false
-	}
-	if streamTime < s.Time {
-		streamTime = s.Time
-	}
-	start := cfg.Start(s.Time)
-	end := start + int64(cfg.Size)
-	if end <= streamTime-int64(cfg.Grace) {
-		st.Late++
-		return false
-	}
-	w := st.window(start, end)
+	w := st.windowAt(s.Time, streamTime, cfg)
 	if w == nil {
-		st.Late++
 		return false
 	}
 	outPair, inSrc := w.add(s, out, in)
@@ -116,6 +102,28 @@ func graceMS(cfg Config) int64 { return -floorDiv(-int64(cfg.Grace), ms) }
 
 // window returns the open window starting at start, opening it if needed,
 // or nil if MaxOpenWindows are open already.
+// windowAt returns the open window that holds time t, opening it if
+// needed, or nil (counted in Late) when t is out of range or its window has
+// closed at streamTime (raised to t if t is later).
+func (st *State) windowAt(t, streamTime int64, cfg Config) *acc {
+	if t < -MaxTime || t > MaxTime {
+		st.Late++
+		return nil
+	}
+	streamTime = max(streamTime, t)
+	start := cfg.Start(t)
+	end := start + int64(cfg.Size)
+	if end <= streamTime-int64(cfg.Grace) {
+		st.Late++
+		return nil
+	}
+	w := st.window(start, end)
+	if w == nil {
+		st.Late++
+	}
+	return w
+}
+
 func (st *State) window(start, end int64) *acc {
 	i := len(st.wins)
 	for i > 0 && st.wins[i-1].start >= start {
